@@ -1,0 +1,90 @@
+/**
+ * Configuration for every process, parsed from `process.env` with zod.
+ * A process calls `loadEnv(schema, 'name')` once at start; bad config exits
+ * with a readable list of what is wrong instead of failing later in a query.
+ */
+import { z } from 'zod';
+
+const postgresUrl = z
+  .string({ error: 'is required (e.g. postgres://user@127.0.0.1:5432/crosslink)' })
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must start with postgres:// or postgresql://');
+const redisUrl = z
+  .string({ error: 'is required (e.g. redis://127.0.0.1:6379)' })
+  .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://');
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const baseEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** System of record. */
+  DATABASE_URL: postgresUrl,
+  /** BullMQ queues, socket.io adapter, Hocuspocus Redis extension, rate limits. */
+  REDIS_URL: redisUrl,
+  /** Prefix for every Redis key we own, so several stacks can share one Redis (tests do). */
+  REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]*$/i).default('crosslink'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info')
+});
+
+export const webEnvSchema = baseEnvSchema.extend({
+  /** HTTP port of the web app (pages, REST API, socket.io). */
+  PORT: port(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Public URL of the web app; used for invite links and CSRF origin checks. */
+  ORIGIN: z.url().optional(),
+  /** WebSocket URL browsers use to reach the collab-server. */
+  PUBLIC_COLLAB_URL: z.string().optional(),
+  /** Largest accepted upload in bytes (imports). */
+  BODY_SIZE_LIMIT: z.coerce.number().int().positive().default(200 * 1024 * 1024)
+});
+
+export const collabEnvSchema = baseEnvSchema.extend({
+  /** WebSocket port of the collab-server. */
+  COLLAB_PORT: port(1234),
+  COLLAB_HOST: z.string().default('0.0.0.0'),
+  /** Milliseconds Hocuspocus waits after the last change before storing a document. */
+  COLLAB_DEBOUNCE_MS: z.coerce.number().int().min(0).default(500)
+});
+
+export const workersEnvSchema = baseEnvSchema.extend({
+  /** Jobs one worker process runs at once per queue. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2)
+});
+
+export type BaseEnv = z.infer<typeof baseEnvSchema>;
+export type WebEnv = z.infer<typeof webEnvSchema>;
+export type CollabEnv = z.infer<typeof collabEnvSchema>;
+export type WorkersEnv = z.infer<typeof workersEnvSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly processName: string,
+    readonly problems: string[]
+  ) {
+    super(`${processName}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse `source` against `schema`; throws ConfigError listing every bad variable. */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  processName: string,
+  source: Record<string, string | undefined> = process.env
+): z.infer<S> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'} ${i.message}`);
+  throw new ConfigError(processName, problems);
+}
+
+/** Like parseEnv, but prints the problems and exits: for process entry points. */
+export function loadEnv<S extends z.ZodType>(schema: S, processName: string): z.infer<S> {
+  try {
+    return parseEnv(schema, processName);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`\n${err.message}\nSee README.md "Configuration".\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

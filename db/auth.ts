@@ -1,0 +1,172 @@
+/**
+ * Authentication after Lucia's session guide (lucia-auth.com/sessions):
+ * tokens are random, only their SHA-256 is stored, sessions slide forward
+ * while used. The same `authenticateToken` serves the web app (cookie or
+ * bearer), the collab-server (WebSocket token) and socket.io (handshake), so
+ * there is one definition of "who is this".
+ */
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { DbOrTx } from './client';
+import { apiTokens, memberships, organizations, sessions, users, type MembershipRole, type OrganizationKind } from './schema';
+
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** A session used within this long of expiring is pushed out to a full TTL again. */
+export const SESSION_RENEW_WITHIN_MS = 15 * 24 * 60 * 60 * 1000;
+/** API tokens are told apart from session tokens by this prefix. */
+export const API_TOKEN_PREFIX = 'clk_';
+
+// OWASP's argon2id baseline (19 MiB, 2 passes); ~40 ms per hash on the 2-core machine.
+const ARGON2_OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export const hashPassword = (password: string) => argon2Hash(password, ARGON2_OPTIONS);
+export const verifyPassword = (hash: string, password: string) =>
+  argon2Verify(hash, password).catch(() => false);
+
+/** 20 random bytes in lower-case base32: 32 characters, 160 bits of entropy. */
+export function generateToken(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  const bytes = randomBytes(20);
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** Who is making a request, in which organisation, with which role. */
+export interface Actor {
+  user: { id: string; email: string; name: string };
+  /** Null only for a user with no membership left. */
+  organization: { id: string; name: string; kind: OrganizationKind } | null;
+  role: MembershipRole | null;
+  via: 'session' | 'api_token';
+  /** sessions.id (the hash) or api_tokens.id; used to sign out or revoke. */
+  credentialId: string;
+  sessionExpiresAt?: Date;
+}
+
+export async function createSession(
+  db: DbOrTx,
+  userId: string,
+  options: { organizationId?: string | null; userAgent?: string | null } = {}
+): Promise<{ token: string; expiresAt: Date }> {
+  const token = generateToken();
+  const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+  await db.insert(sessions).values({
+    id: hashToken(token),
+    userId,
+    activeOrganizationId: options.organizationId ?? null,
+    expiresAt,
+    userAgent: options.userAgent?.slice(0, 300) ?? null
+  });
+  return { token, expiresAt };
+}
+
+export async function invalidateSession(db: DbOrTx, token: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, hashToken(token)));
+}
+
+export async function createApiToken(
+  db: DbOrTx,
+  input: { userId: string; organizationId: string; name: string; expiresAt?: Date | null }
+) {
+  const token = API_TOKEN_PREFIX + generateToken();
+  const [row] = await db
+    .insert(apiTokens)
+    .values({
+      userId: input.userId,
+      organizationId: input.organizationId,
+      name: input.name,
+      tokenHash: hashToken(token),
+      prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
+      expiresAt: input.expiresAt ?? null
+    })
+    .returning();
+  return { token, apiToken: row };
+}
+
+async function membershipFor(db: DbOrTx, userId: string, organizationId: string | null) {
+  const base = db
+    .select({
+      role: memberships.role,
+      organization: { id: organizations.id, name: organizations.name, kind: organizations.kind }
+    })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.organizationId));
+  if (organizationId) {
+    const [row] = await base.where(and(eq(memberships.userId, userId), eq(memberships.organizationId, organizationId)));
+    if (row) return row;
+  }
+  // Active organisation unset or membership gone: fall back to the oldest membership.
+  const [first] = await base.where(eq(memberships.userId, userId)).orderBy(memberships.createdAt).limit(1);
+  return first ?? null;
+}
+
+/**
+ * Resolve a bearer/cookie token to an Actor, or null when it is unknown,
+ * expired or revoked. Session expiry slides forward here.
+ */
+export async function authenticateToken(db: DbOrTx, token: string | null | undefined): Promise<Actor | null> {
+  if (!token || token.length > 200) return null;
+  const tokenHash = hashToken(token);
+  const now = Date.now();
+
+  if (token.startsWith(API_TOKEN_PREFIX)) {
+    const [row] = await db
+      .select({ token: apiTokens, user: { id: users.id, email: users.email, name: users.name } })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
+    if (!row || (row.token.expiresAt && row.token.expiresAt.getTime() <= now)) return null;
+    // An API token acts only in its own organisation, and only while the user is still a member.
+    const [m] = await db
+      .select({
+        role: memberships.role,
+        organization: { id: organizations.id, name: organizations.name, kind: organizations.kind }
+      })
+      .from(memberships)
+      .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+      .where(and(eq(memberships.userId, row.user.id), eq(memberships.organizationId, row.token.organizationId)));
+    if (!m) return null;
+    if (!row.token.lastUsedAt || now - row.token.lastUsedAt.getTime() > 60_000) {
+      await db.update(apiTokens).set({ lastUsedAt: new Date(now) }).where(eq(apiTokens.id, row.token.id));
+    }
+    return { user: row.user, organization: m.organization, role: m.role, via: 'api_token', credentialId: row.token.id };
+  }
+
+  const [row] = await db
+    .select({ session: sessions, user: { id: users.id, email: users.email, name: users.name } })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, tokenHash));
+  if (!row) return null;
+  let expiresAt = row.session.expiresAt;
+  if (expiresAt.getTime() <= now) {
+    await db.delete(sessions).where(eq(sessions.id, tokenHash));
+    return null;
+  }
+  if (expiresAt.getTime() - now < SESSION_RENEW_WITHIN_MS) {
+    expiresAt = new Date(now + SESSION_TTL_MS);
+    await db.update(sessions).set({ expiresAt }).where(eq(sessions.id, tokenHash));
+  }
+  const m = await membershipFor(db, row.user.id, row.session.activeOrganizationId);
+  return {
+    user: row.user,
+    organization: m?.organization ?? null,
+    role: m?.role ?? null,
+    via: 'session',
+    credentialId: row.session.id,
+    sessionExpiresAt: expiresAt
+  };
+}

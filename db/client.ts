@@ -1,0 +1,27 @@
+/**
+ * One pg pool per process and the Drizzle handle over it.
+ * `createDb(url)` is explicit (tests make several); processes call it once.
+ */
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from './schema';
+
+export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+/** A transaction handle, accepted wherever a Db is (same query API). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export function createDb(url: string, options: { max?: number; applicationName?: string } = {}): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'crosslink'
+  });
+  // An idle client erroring (server restart) must not crash the process.
+  pool.on('error', (err) => console.error('[db] idle client error:', err.message));
+  return drizzle(pool, { schema }) as Db;
+}
+
+export async function closeDb(db: Db): Promise<void> {
+  await db.$client.end();
+}

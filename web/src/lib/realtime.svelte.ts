@@ -1,0 +1,75 @@
+/**
+ * The browser's live channel: one socket.io connection per tab, authenticated
+ * by the session cookie. Notifications feed the bell; job progress feeds any
+ * page that shows a long task.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '$common/realtime-events';
+
+export type LiveNotification = {
+  id: string;
+  kind: string;
+  title: string;
+  body: string | null;
+  link: string | null;
+  read_at?: string | null;
+  created_at?: string;
+  createdAt?: string;
+};
+
+export type JobProgress = { jobId: string; queue: string; name: string; done?: number; total?: number; message?: string; state: 'active' | 'completed' | 'failed'; error?: string };
+
+class Realtime {
+  connected = $state(false);
+  notifications = $state<LiveNotification[]>([]);
+  unread = $state(0);
+  jobs = $state<Record<string, JobProgress>>({});
+  #socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+
+  start(initial: { notifications: LiveNotification[]; unread: number }) {
+    this.notifications = initial.notifications;
+    this.unread = initial.unread;
+    if (this.#socket) return;
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: '/socket.io', withCredentials: true });
+    this.#socket = socket;
+    socket.on('connect', () => (this.connected = true));
+    socket.on('disconnect', () => (this.connected = false));
+    socket.on('notification', (n) => {
+      this.notifications = [{ ...n, read_at: null } as LiveNotification, ...this.notifications].slice(0, 50);
+      this.unread += 1;
+    });
+    socket.on('job:progress', (e) => {
+      const p = typeof e.progress === 'number' ? { done: e.progress, total: 100 } : e.progress;
+      this.jobs[e.jobId] = { jobId: e.jobId, queue: e.queue, name: e.name, ...p, state: 'active' };
+    });
+    socket.on('job:completed', (e) => {
+      const prev = this.jobs[e.jobId];
+      this.jobs[e.jobId] = { ...(prev ?? { jobId: e.jobId, queue: e.queue, name: e.name }), state: 'completed' };
+    });
+    socket.on('job:failed', (e) => {
+      const prev = this.jobs[e.jobId];
+      this.jobs[e.jobId] = { ...(prev ?? { jobId: e.jobId, queue: e.queue, name: e.name }), state: 'failed', error: e.error?.message };
+    });
+  }
+
+  stop() {
+    this.#socket?.disconnect();
+    this.#socket = null;
+    this.connected = false;
+  }
+
+  async markAllRead() {
+    const res = await fetch('/api/v1/notifications/read', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: 'all' })
+    });
+    if (res.ok) {
+      this.unread = 0;
+      const now = new Date().toISOString();
+      this.notifications = this.notifications.map((n) => ({ ...n, read_at: n.read_at ?? now }));
+    }
+  }
+}
+
+export const realtime = new Realtime();

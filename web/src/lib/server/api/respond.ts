@@ -1,0 +1,60 @@
+/**
+ * The API envelope: `{ data, meta? }` on success, `{ error: { code, message,
+ * details? } }` on failure. Route handlers are wrapped in `endpoint()` so any
+ * thrown AppError becomes the right status and body, and anything else a 500
+ * without leaking internals.
+ */
+import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
+import { z } from 'zod';
+import { AppError, validationError } from '$common/errors';
+
+export type Meta = { page: number; page_size: number; total: number };
+
+export const ok = (data: unknown, init: { status?: number; meta?: Meta; headers?: Record<string, string> } = {}) =>
+  json(init.meta ? { data, meta: init.meta } : { data }, { status: init.status ?? 200, headers: init.headers });
+
+export function errorResponse(err: unknown): Response {
+  if (err instanceof AppError) {
+    return json(err.toJSON(), { status: err.status, headers: err.headers });
+  }
+  if (err instanceof z.ZodError) {
+    const e = validationError(err.issues);
+    return json(e.toJSON(), { status: 400 });
+  }
+  console.error('[web] unhandled error in API:', err);
+  return json({ error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; it has been logged' } }, { status: 500 });
+}
+
+export function endpoint<E extends RequestEvent>(fn: (event: E) => Promise<Response> | Response): (event: E) => Promise<Response> {
+  return async (event) => {
+    try {
+      return await fn(event);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
+/** Parse a JSON body against a schema; malformed JSON and bad fields are 400 VALIDATION_ERROR. */
+export async function readJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
+  let body: unknown;
+  const text = await request.text();
+  try {
+    body = text.length ? JSON.parse(text) : undefined;
+  } catch {
+    throw new AppError('VALIDATION_ERROR', 'The request body is not valid JSON', [{ message: 'expected a JSON object' }]);
+  }
+  if (body === undefined) throw new AppError('VALIDATION_ERROR', 'A JSON body is required', [{ message: 'expected a JSON object' }]);
+  const result = schema.safeParse(body);
+  if (!result.success) throw validationError(result.error.issues);
+  return result.data;
+}
+
+export function parseParam<S extends z.ZodType>(schema: S, value: string | undefined, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  // A malformed id cannot name anything that exists: 404, as for an unknown id.
+  if (!result.success) throw new AppError('NOT_FOUND', `${what} not found`);
+  return result.data;
+}
+
+export type Handler = RequestHandler;

@@ -1,0 +1,116 @@
+/**
+ * Request and response schemas of the REST API. The same zod objects validate
+ * requests and generate the OpenAPI document, so the two cannot drift.
+ */
+import { z } from 'zod';
+
+export const uuid = z.uuid();
+/** A required text field whose error reads well next to the field name. */
+const text = () => z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be text') });
+export const organizationKind = z.enum(['pharma', 'cro'], { error: 'must be "pharma" (sponsor) or "cro"' }).meta({ description: 'pharma: a sponsor; cro: a contract research organisation' });
+export const membershipRole = z.enum(['owner', 'admin', 'scientist', 'viewer'], { error: 'must be one of owner, admin, scientist, viewer' });
+
+export const email = z.email({ error: (i) => (i.input === undefined ? 'is required' : 'must be a valid email address') }).max(254).transform((v) => v.trim().toLowerCase());
+export const password = text()
+  .min(10, 'must be at least 10 characters')
+  .max(256, 'must be at most 256 characters');
+
+export const signupRequest = z
+  .object({
+    email,
+    password,
+    name: text().trim().min(1, 'is required').max(120),
+    organization: z.object({
+      name: text().trim().min(2, 'must be at least 2 characters').max(120),
+      kind: organizationKind
+    }, { error: 'is required: { name, kind }' })
+  })
+  .meta({ id: 'SignupRequest' });
+
+export const loginRequest = z
+  .object({ email: text().trim().min(1, 'is required').max(254), password: text().min(1, 'is required').max(256) })
+  .meta({ id: 'LoginRequest' });
+
+export const organization = z.object({ id: uuid, name: z.string(), kind: organizationKind }).meta({ id: 'Organization' });
+export const user = z.object({ id: uuid, email: z.string(), name: z.string() }).meta({ id: 'User' });
+export const membership = z.object({ organization, role: membershipRole }).meta({ id: 'Membership' });
+
+export const signupResponse = z.object({ data: z.object({ user, organization, token: z.string() }) });
+export const loginResponse = z.object({ data: z.object({ token: z.string(), user, expires_at: z.string() }) });
+export const meResponse = z.object({
+  data: user.extend({ active_organization_id: uuid.nullable(), memberships: z.array(membership) })
+});
+
+export const switchOrganizationRequest = z.object({ organization_id: uuid }).meta({ id: 'SwitchOrganizationRequest' });
+
+export const createTokenRequest = z
+  .object({
+    name: text().trim().min(1, 'is required').max(80),
+    expires_in_days: z.number().int().min(1).max(3650).nullable().optional()
+  })
+  .meta({ id: 'CreateApiTokenRequest' });
+export const apiToken = z
+  .object({
+    id: uuid,
+    name: z.string(),
+    prefix: z.string(),
+    organization_id: uuid,
+    last_used_at: z.string().nullable(),
+    expires_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    created_at: z.string()
+  })
+  .meta({ id: 'ApiToken' });
+
+export const createInvitationRequest = z
+  .object({ role: membershipRole, email: email.nullable().optional() })
+  .meta({ id: 'CreateInvitationRequest' });
+export const invitation = z
+  .object({
+    id: uuid,
+    role: membershipRole,
+    email: z.string().nullable(),
+    expires_at: z.string(),
+    accepted_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    created_at: z.string()
+  })
+  .meta({ id: 'Invitation' });
+
+export const changeRoleRequest = z.object({ role: membershipRole }).meta({ id: 'ChangeRoleRequest' });
+
+export const member = z
+  .object({ user, role: membershipRole, joined_at: z.string() })
+  .meta({ id: 'Member' });
+
+export const notification = z
+  .object({
+    id: uuid,
+    kind: z.string(),
+    title: z.string(),
+    body: z.string().nullable(),
+    link: z.string().nullable(),
+    read_at: z.string().nullable(),
+    created_at: z.string()
+  })
+  .meta({ id: 'Notification' });
+export const markReadRequest = z
+  .object({ ids: z.union([z.array(uuid).max(500), z.literal('all')]) })
+  .meta({ id: 'MarkNotificationsReadRequest' });
+
+export const errorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.object({ field: z.string().optional(), message: z.string() })).optional()
+    })
+  })
+  .meta({ id: 'Error' });
+
+export const healthResponse = z.object({
+  data: z.object({
+    status: z.enum(['ok', 'degraded']),
+    checks: z.record(z.string(), z.enum(['ok', 'fail']))
+  })
+});

@@ -1,0 +1,34 @@
+/**
+ * Process-wide resources of the web app, created on first use (not at import)
+ * so `vite build` can analyse server modules without a database.
+ */
+import { Redis } from 'ioredis';
+import { parseEnv, webEnvSchema, type WebEnv } from '$common/env';
+import { createDb, type Db } from '$db/client';
+
+let env: WebEnv | undefined;
+let db: Db | undefined;
+let redis: Redis | undefined;
+
+export function getEnv(): WebEnv {
+  env ??= parseEnv(webEnvSchema, 'web');
+  return env;
+}
+
+export function getDb(): Db {
+  db ??= createDb(getEnv().DATABASE_URL, { applicationName: 'crosslink-web' });
+  return db;
+}
+
+/** General-purpose Redis connection (rate limits, health). */
+export function getRedis(): Redis {
+  redis ??= new Redis(getEnv().REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', (err) => console.error('[web] redis:', err.message));
+  return redis;
+}
+
+export async function closeContext(): Promise<void> {
+  await Promise.allSettled([db?.$client.end(), redis?.quit()]);
+  db = undefined;
+  redis = undefined;
+}

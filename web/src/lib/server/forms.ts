@@ -1,0 +1,39 @@
+/**
+ * Helpers for form actions: they return `fail(status, { values, errors,
+ * message })` so pages re-render with the user's input kept and each field's
+ * error beside it — with or without JavaScript.
+ */
+import { fail } from '@sveltejs/kit';
+import type { z } from 'zod';
+import { AppError } from '$common/errors';
+
+export type FieldErrors = Record<string, string>;
+
+export function formValues(data: FormData, ...omit: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of data.entries()) if (typeof v === 'string' && !omit.includes(k)) out[k] = v;
+  return out;
+}
+
+export function zodFieldErrors(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join('.');
+    errors[key] ??= issue.message;
+  }
+  return errors;
+}
+
+/** Turn an AppError into an action failure; other errors propagate (500). */
+export function failFromError(err: unknown, values: Record<string, string>) {
+  if (!(err instanceof AppError)) throw err;
+  const errors: FieldErrors = {};
+  for (const d of err.details) if (d.field) errors[d.field] = d.message;
+  return fail(err.status, { values, errors, message: err.message, code: err.code, retryAfter: err.headers['Retry-After'] ?? null });
+}
+
+/** Only same-site paths are followed after sign-in (no open redirects). */
+export function safeRedirect(target: string | null | undefined, fallback = '/'): string {
+  if (!target || !target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\')) return fallback;
+  return target;
+}

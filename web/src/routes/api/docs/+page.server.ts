@@ -1,0 +1,3 @@
+import { buildOpenApiDocument } from '$lib/server/api/openapi';
+
+export const load = ({ url }) => ({ doc: buildOpenApiDocument(url.origin) });

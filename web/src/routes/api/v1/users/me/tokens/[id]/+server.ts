@@ -1,0 +1,11 @@
+import { revokeApiToken } from '$db/access/accounts';
+import { getDb } from '$lib/server/context';
+import { endpoint, ok, parseParam } from '$lib/server/api/respond';
+import { uuid } from '$lib/server/api/schemas';
+import { clientInfo } from '$lib/server/client-info';
+
+export const DELETE = endpoint(async (event) => {
+  const id = parseParam(uuid, event.params.id, 'API token');
+  await revokeApiToken(getDb(), event.locals.actor, id, clientInfo(event));
+  return ok({ id, revoked: true });
+});
