@@ -3,7 +3,7 @@
  * Every function that acts for someone takes the Actor and scopes by its
  * organisation through ./authorize.
  */
-import { and, asc, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull } from 'drizzle-orm';
 import { AppError, notFound } from '../../common/errors';
 import { createApiToken, createSession, generateToken, hashPassword, hashToken, verifyPassword, type Actor } from '../auth';
 import { recordAudit } from '../audit';
@@ -217,6 +217,18 @@ async function assertAnotherOwner(tx: DbOrTx, organizationId: string, exceptUser
   if (!owners.some((o) => o.userId !== exceptUserId)) {
     throw new AppError('CONFLICT', 'An organisation needs at least one owner; make someone else owner first');
   }
+}
+
+/**
+ * Owners and admins of an organisation, for system notifications (not
+ * actor-scoped: callers are server code reacting to an event in that organisation).
+ */
+export async function organizationAdmins(db: DbOrTx, organizationId: string) {
+  return db
+    .select({ id: users.id, name: users.name, role: memberships.role })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.organizationId, organizationId), inArray(memberships.role, ['owner', 'admin'])));
 }
 
 // ── Invitations ────────────────────────────────────────────────────────────

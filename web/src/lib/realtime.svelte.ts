@@ -4,6 +4,7 @@
  * page that shows a long task.
  */
 import { io, type Socket } from 'socket.io-client';
+import { REALTIME_PATH } from '$common/realtime-events';
 import type { ClientToServerEvents, ServerToClientEvents } from '$common/realtime-events';
 
 export type LiveNotification = {
@@ -30,7 +31,7 @@ class Realtime {
     this.notifications = initial.notifications;
     this.unread = initial.unread;
     if (this.#socket) return;
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: '/socket.io', withCredentials: true });
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: REALTIME_PATH, withCredentials: true });
     this.#socket = socket;
     socket.on('connect', () => (this.connected = true));
     socket.on('disconnect', () => (this.connected = false));
@@ -38,6 +39,7 @@ class Realtime {
       this.notifications = [{ ...n, read_at: null } as LiveNotification, ...this.notifications].slice(0, 50);
       this.unread += 1;
     });
+    socket.on('notifications:unread', ({ count }) => (this.unread = count));
     socket.on('job:progress', (e) => {
       const p = typeof e.progress === 'number' ? { done: e.progress, total: 100 } : e.progress;
       this.jobs[e.jobId] = { jobId: e.jobId, queue: e.queue, name: e.name, ...p, state: 'active' };

@@ -5,10 +5,12 @@
 import { Redis } from 'ioredis';
 import { parseEnv, webEnvSchema, type WebEnv } from '$common/env';
 import { createDb, type Db } from '$db/client';
+import { createQueues, type QueueClient } from '$common/queues';
 
 let env: WebEnv | undefined;
 let db: Db | undefined;
 let redis: Redis | undefined;
+let queues: QueueClient | undefined;
 
 export function getEnv(): WebEnv {
   env ??= parseEnv(webEnvSchema, 'web');
@@ -27,8 +29,15 @@ export function getRedis(): Redis {
   return redis;
 }
 
+/** BullMQ producers for every queue in common/queues.ts. */
+export function getQueues(): QueueClient {
+  queues ??= createQueues(getEnv().REDIS_URL, getEnv().REDIS_PREFIX);
+  return queues;
+}
+
 export async function closeContext(): Promise<void> {
-  await Promise.allSettled([db?.$client.end(), redis?.quit()]);
+  await Promise.allSettled([queues?.close(), db?.$client.end(), redis?.quit()]);
+  queues = undefined;
   db = undefined;
   redis = undefined;
 }

@@ -62,9 +62,34 @@ const errorText: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE: a dependency is down'
 };
 
-const toSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+/**
+ * JSON Schema for one zod schema. Named schemas (`.meta({ id })`) come out in
+ * `$defs`; they are hoisted into `components.schemas` and referenced from there.
+ */
+function schemaConverter(components: Record<string, unknown>) {
+  const rewrite = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(rewrite);
+    if (node && typeof node === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '$schema') continue;
+        if (k === '$defs') {
+          for (const [name, def] of Object.entries(v as Record<string, unknown>)) components[name] ??= rewrite(def);
+          continue;
+        }
+        out[k] = k === '$ref' && typeof v === 'string' ? v.replace('#/$defs/', '#/components/schemas/') : rewrite(v);
+      }
+      return out;
+    }
+    return node;
+  };
+  return (schema: z.ZodType, io: 'input' | 'output') =>
+    rewrite(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }));
+}
 
 export function buildOpenApiDocument(serverUrl: string) {
+  const components: Record<string, unknown> = {};
+  const convert = schemaConverter(components);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
@@ -76,7 +101,7 @@ export function buildOpenApiDocument(serverUrl: string) {
     const responses: Record<string, unknown> = {
       [op.ok.status]: {
         description: op.ok.description,
-        ...(op.ok.schema ? { content: { 'application/json': { schema: toSchema(op.ok.schema) } } } : {})
+        ...(op.ok.schema ? { content: { 'application/json': { schema: convert(op.ok.schema, 'output') } } } : {})
       }
     };
     for (const status of op.errors ?? []) {
@@ -88,10 +113,11 @@ export function buildOpenApiDocument(serverUrl: string) {
       tags: [op.tag],
       ...(op.public ? { security: [] } : {}),
       ...(params.length ? { parameters: params } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(op.body) } } } } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: convert(op.body, 'input') } } } } : {}),
       responses
     };
   }
+  convert(s.errorBody, 'output');
   return {
     openapi: '3.1.0',
     info: {
@@ -105,7 +131,7 @@ export function buildOpenApiDocument(serverUrl: string) {
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, cookie: { type: 'apiKey', in: 'cookie', name: 'crosslink_session' } },
-      schemas: { Error: toSchema(s.errorBody) }
+      schemas: components
     },
     paths
   };

@@ -6,6 +6,7 @@ import { clientInfo } from '$lib/server/client-info';
 import { failFromError, formValues, zodFieldErrors } from '$lib/server/forms';
 import { signupRequest } from '$lib/server/api/schemas';
 import { setSessionCookie } from '$lib/server/session-cookie';
+import { notifyMemberJoined } from '$lib/server/notify';
 
 export const load = async ({ params, locals }) => {
   try {
@@ -23,7 +24,8 @@ export const actions = {
   /** A signed-in user joins. */
   accept: async (event) => {
     try {
-      await acceptInvitation(getDb(), event.locals.actor, event.params.token, clientInfo(event));
+      const joined = await acceptInvitation(getDb(), event.locals.actor, event.params.token, clientInfo(event));
+      await notifyMemberJoined({ organization: joined.organization, role: joined.role, joiner: event.locals.actor!.user });
     } catch (err) {
       return failFromError(err, {});
     }
@@ -37,7 +39,9 @@ export const actions = {
     if (!parsed.success) return fail(400, { values, errors: zodFieldErrors(parsed.error), message: 'Please correct the highlighted fields' });
     let session;
     try {
-      ({ session } = await signUpWithInvitation(getDb(), parsed.data, event.params.token, clientInfo(event)));
+      const joined = await signUpWithInvitation(getDb(), parsed.data, event.params.token, clientInfo(event));
+      session = joined.session;
+      await notifyMemberJoined({ organization: joined.organization, role: joined.role, joiner: joined.user });
     } catch (err) {
       return failFromError(err, values);
     }

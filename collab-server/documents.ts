@@ -1,0 +1,100 @@
+/**
+ * Document-kind registry: which live documents exist, who may open them, which
+ * organisation owns their stored state, and what (if anything) is derived from
+ * them when they are stored.
+ *
+ * A document name is `<kind>:<id>[:<suffix>]`. Adding a kind (`library:<id>`,
+ * `submission:<id>:draft`, `submission:<id>:quote`, `dashboard:<id>`) is one
+ * more entry in `documentKinds` below; nothing else in the server changes.
+ * A name no kind matches is refused, both on connect and on load/store.
+ */
+import { and, eq } from 'drizzle-orm';
+import type * as Y from 'yjs';
+import type { Actor } from '../db/auth';
+import type { DbOrTx, Tx } from '../db/client';
+import { memberships, type MembershipRole } from '../db/schema';
+
+/** What a connection may do with a document. Read-only connections get `connectionConfig.readOnly`. */
+export type Access = 'edit' | 'read';
+
+/** A document name resolved against the registry. */
+export interface DocumentRef {
+  name: string;
+  kind: DocumentKind;
+  /** First capture group of `kind.pattern`, e.g. the organisation or library id. */
+  id: string;
+}
+
+/**
+ * Derives rows from a document inside the transaction that stores its state.
+ * `ydoc` is decoded from exactly the bytes being written (not the live document),
+ * so the projection always matches the stored state. Throwing rolls back the
+ * state write too; the store is retried and the document stays dirty.
+ */
+export type Projector = (tx: Tx, documentName: string, ydoc: Y.Doc, ref: DocumentRef) => Promise<void>;
+
+export interface DocumentKind {
+  /** Short name used in logs and as the key of `projectors` overrides. */
+  kind: string;
+  /** Matches the whole document name; capture group 1 is the id. Anchor it (`^…$`). */
+  pattern: RegExp;
+  /** May `actor` open document `id`? `null` refuses the connection. */
+  authorize(db: DbOrTx, actor: Actor, id: string): Promise<Access | null>;
+  /** Organisation owning the document (written to `collab_documents.organization_id`); null refuses to store. */
+  organizationId(db: DbOrTx, id: string): Promise<string | null>;
+  project?: Projector;
+}
+
+/** Longest document name we look at; anything longer is refused without a query. */
+export const MAX_DOCUMENT_NAME_LENGTH = 200;
+
+/** Lower-case only, so one organisation has exactly one document name. */
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+/** Owners, admins and scientists edit; viewers read. */
+export function accessForRole(role: MembershipRole | null | undefined): Access | null {
+  switch (role) {
+    case 'owner':
+    case 'admin':
+    case 'scientist':
+      return 'edit';
+    case 'viewer':
+      return 'read';
+    default:
+      return null;
+  }
+}
+
+/**
+ * Access of `actor` to anything owned by `organizationId`, from the membership
+ * row (not `actor.role`, which is the role in the session's *active*
+ * organisation). An API token acts only in the organisation it is bound to.
+ */
+export async function organizationAccess(db: DbOrTx, actor: Actor, organizationId: string): Promise<Access | null> {
+  if (actor.via === 'api_token' && actor.organization?.id !== organizationId) return null;
+  const [m] = await db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.userId, actor.user.id), eq(memberships.organizationId, organizationId)));
+  return accessForRole(m?.role);
+}
+
+/** `organization:<uuid>`: one organisation-wide shared document (team notes). */
+export const organizationDocument: DocumentKind = {
+  kind: 'organization',
+  pattern: new RegExp(`^organization:(${UUID})$`),
+  authorize: (db, actor, id) => organizationAccess(db, actor, id),
+  organizationId: async (_db, id) => id
+};
+
+/** The registry. Order matters only if patterns overlap: the first match wins. */
+export const documentKinds: readonly DocumentKind[] = [organizationDocument];
+
+export function resolveDocument(name: string, kinds: readonly DocumentKind[] = documentKinds): DocumentRef | null {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_DOCUMENT_NAME_LENGTH) return null;
+  for (const kind of kinds) {
+    const match = kind.pattern.exec(name);
+    if (match?.[1]) return { name, kind, id: match[1] };
+  }
+  return null;
+}

@@ -1,0 +1,575 @@
+/**
+ * Crosslink collab-server: a Hocuspocus 3.4 WebSocket server for the live Yjs
+ * documents teams and their CROs co-edit (library boards, submission drafts,
+ * quotes, team notes).
+ *
+ * - Names and access: a document name is `<kind>:<id>…`; `documents.ts` is the
+ *   registry of kinds (pattern, `authorize`, owning organisation, optional
+ *   projector). Unknown kinds are refused everywhere.
+ * - Authentication: the provider's `token` (session token or `clk_…` API
+ *   token) goes through `authenticateToken`; the kind decides `edit` / `read`
+ *   (read => `connectionConfig.readOnly`, Hocuspocus drops that client's
+ *   updates) or refuses. Refusals reach the client as `authenticationFailed`
+ *   with `reason` = `unauthenticated` | `forbidden` | `unknown-document`.
+ *   `context.actor` (and `context.access`) is available to every later hook.
+ * - Persistence: `@hocuspocus/extension-database` with typed fetch/store on
+ *   `collab_documents`. A store decodes the state first (a state that does not
+ *   decode is never written), then upserts it and runs the kind's projector in
+ *   ONE Postgres transaction; a failing projector rolls the state back. Failed
+ *   stores are retried, the document is kept "dirty" and stored again on the
+ *   next change, on `flush()` and before it is unloaded.
+ * - Durability: stores are debounced (`debounceMs`, env COLLAB_DEBOUNCE_MS,
+ *   capped by `maxDebounceMs`). An edit the client saw acknowledged is in
+ *   memory; it is in Postgres after the debounce, when the last client leaves,
+ *   or on `destroy()` (which closes every connection; Hocuspocus then runs the
+ *   pending store of each document before unloading it). A crash (SIGKILL)
+ *   loses what changed since the last store (at most `maxDebounceMs`).
+ * - Guards: WebSocket messages over `maxMessageBytes` (default 2 MiB) close the
+ *   socket with 1009 before they are buffered; Yjs updates that do not decode
+ *   close it with 1007 before they are applied (a truncated update would
+ *   otherwise be half-applied, broadcast and stored).
+ * - Redis (`redisUrl`): `@hocuspocus/extension-redis` syncs documents and
+ *   awareness between nodes under `<redisPrefix>:collab:`. Its store lock is
+ *   switched off (see RedisSync) and each node also stores changes that reached
+ *   it from other nodes, so no node's changes depend on winning a lock. Its
+ *   two ioredis connections are closed on `destroy()`.
+ * - Server-side edits: `withDocument(collab, name, fn)` (direct connection,
+ *   context `{ actor: SYSTEM_ACTOR }`).
+ *
+ * Relies on Hocuspocus 3.4 internals (checked against 3.4.4): the debouncer
+ * id `onStoreDocument-<name>` (flush), `Server.destroy()` resolving once every
+ * document is unloaded, and the Redis extension's hook names and transaction
+ * origin (RedisSync). Re-check them when upgrading Hocuspocus.
+ */
+import { EventEmitter } from 'node:events';
+import { Database } from '@hocuspocus/extension-database';
+import { Redis as RedisExtension, type RedisInstance } from '@hocuspocus/extension-redis';
+import {
+  type Hocuspocus,
+  IncomingMessage,
+  MessageType,
+  Server,
+  type beforeBroadcastStatelessPayload,
+  type beforeUnloadDocumentPayload,
+  type onAwarenessUpdatePayload,
+  type onChangePayload,
+  type Document,
+  type Extension
+} from '@hocuspocus/server';
+import { eq, sql } from 'drizzle-orm';
+import { Redis as IORedis } from 'ioredis';
+import * as Y from 'yjs';
+import { collabEnvSchema } from '../common/env';
+import { AppError } from '../common/errors';
+import { authenticateToken, type Actor } from '../db/auth';
+import type { Db } from '../db/client';
+import { collabDocuments } from '../db/schema';
+import { documentKinds, resolveDocument, type Access, type DocumentKind, type Projector } from './documents';
+
+/** Stands in for a user when the server itself changes a document (imports, workers). */
+export interface SystemActor {
+  readonly kind: 'system';
+  readonly id: 'system';
+  readonly name: string;
+}
+export const SYSTEM_ACTOR: SystemActor = Object.freeze({ kind: 'system', id: 'system', name: 'Crosslink' });
+export type CollabActor = Actor | SystemActor;
+
+/** `context` of every connection (client or direct), for attribution in hooks. */
+export interface CollabContext {
+  actor: CollabActor;
+  access: Access;
+}
+
+export type RefusalReason = 'unauthenticated' | 'forbidden' | 'unknown-document';
+
+export interface CollabEvents {
+  /** State (and projection) committed. */
+  stored: [{ documentName: string; organizationId: string; bytes: number }];
+  /** A store attempt failed; `final` when no retry follows (the document stays dirty). */
+  storeFailed: [{ documentName: string; error: unknown; attempt: number; final: boolean }];
+  /** A connection was refused during authentication. */
+  refused: [{ documentName: string; reason: RefusalReason; userId: string | null }];
+  /**
+   * A client message was dropped and its socket closed. Oversized messages are
+   * cut off by ws while reading, so neither their document nor size is known.
+   */
+  messageRejected: [{ documentName: string | null; reason: 'message-too-big' | 'corrupt-update'; bytes: number | null }];
+}
+
+export interface CollabLogger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+export interface CollabServerOptions {
+  db: Db;
+  /** Enables the Redis extension (multi-node sync). */
+  redisUrl?: string;
+  /** Key prefix; the extension uses `<redisPrefix>:collab:<document>`. Default `crosslink`. */
+  redisPrefix?: string;
+  /** Store this long after the last change. Default: COLLAB_DEBOUNCE_MS's default (500). */
+  debounceMs?: number;
+  /** Store at least this often while a document keeps changing. Default 10 000. */
+  maxDebounceMs?: number;
+  /** 0 (default) picks a free port; read it from `collab.port` after `listen()`. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Document-kind registry. Default `documentKinds` from documents.ts. */
+  kinds?: readonly DocumentKind[];
+  /** Projector overrides by kind name; take precedence over `kind.project`. */
+  projectors?: Readonly<Record<string, Projector>>;
+  /** Largest accepted WebSocket message. Default 2 MiB. */
+  maxMessageBytes?: number;
+  /** Waits between store attempts; attempts = length + 1. Default [250, 1000]. */
+  storeRetryDelaysMs?: readonly number[];
+  /** Redis extension `disconnectDelay` (lets last sync messages through before unsubscribing). Default 1000. */
+  redisDisconnectDelayMs?: number;
+  /** Bound on `destroy()` waiting for documents to be stored and unloaded. Default 15 000. */
+  shutdownTimeoutMs?: number;
+  logger?: CollabLogger;
+}
+
+export interface CollabServer {
+  /** The Hocuspocus v3 `Server` (HTTP + WebSocket). */
+  readonly server: Server;
+  readonly hocuspocus: Hocuspocus;
+  readonly events: EventEmitter<CollabEvents>;
+  readonly kinds: readonly DocumentKind[];
+  /** Actual port once listening (0 before). */
+  readonly port: number;
+  /** `ws://host:port` a client on this machine can connect to. */
+  readonly url: string;
+  listen(): Promise<{ port: number; url: string }>;
+  /** Run every pending (debounced) store now and retry dirty documents; resolves when done. */
+  flush(): Promise<void>;
+  /** The last store of this document failed and nothing has stored it since. */
+  isDirty(documentName: string): boolean;
+  /**
+   * Idempotent shutdown: stop accepting, close every connection, store pending
+   * documents, unload them, close the Redis connections, drop leftover sockets.
+   * Does not close `db` (the caller owns it).
+   */
+  destroy(): Promise<void>;
+}
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+const DEFAULT_DEBOUNCE_MS: number = collabEnvSchema.shape.COLLAB_DEBOUNCE_MS.parse(undefined);
+
+// y-protocols/sync message types inside a Hocuspocus Sync message.
+const SYNC_STEP_2 = 1;
+const SYNC_UPDATE = 2;
+
+const consoleLogger: CollabLogger = {
+  info: (...args) => console.log('[collab]', ...args),
+  warn: (...args) => console.warn('[collab]', ...args),
+  error: (...args) => console.error('[collab]', ...args)
+};
+
+class CorruptStateError extends Error {
+  constructor(documentName: string, cause: unknown) {
+    super(`${documentName}: refusing to store a state that does not decode`, { cause });
+    this.name = 'CorruptStateError';
+  }
+}
+
+/** Thrown from onAuthenticate; Hocuspocus sends `reason` to the client (authenticationFailed). */
+function refusal(reason: RefusalReason, message: string): AppError & { reason: RefusalReason } {
+  const code = reason === 'unauthenticated' ? 'AUTHENTICATION_ERROR' : reason === 'forbidden' ? 'AUTHORIZATION_ERROR' : 'NOT_FOUND';
+  return Object.assign(new AppError(code, message), { reason });
+}
+
+/** True when `data` is a sync step 2 / update whose Yjs update does not decode. */
+function isCorruptSyncMessage(data: Uint8Array): boolean {
+  try {
+    const message = new IncomingMessage(data);
+    message.readVarString();
+    const type = message.readVarUint();
+    if (type !== MessageType.Sync && type !== MessageType.SyncReply) return false;
+    const syncType = message.readVarUint();
+    if (syncType !== SYNC_STEP_2 && syncType !== SYNC_UPDATE) return false;
+    // Parses every struct and the delete set without touching any document.
+    Y.decodeUpdate(message.readVarUint8Array());
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createCollabServer(opts: CollabServerOptions): CollabServer {
+  const { db } = opts;
+  const kinds = opts.kinds ?? documentKinds;
+  const projectors = opts.projectors ?? {};
+  const log = opts.logger ?? consoleLogger;
+  const host = opts.host ?? '127.0.0.1';
+  const maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const storeRetryDelaysMs = opts.storeRetryDelaysMs ?? [250, 1000];
+  const debounceMs = opts.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+  const events = new EventEmitter<CollabEvents>();
+  /** Documents whose last store failed (retried on next change / flush / unload). */
+  const dirty = new Set<string>();
+
+  // ---- persistence --------------------------------------------------------
+
+  /** Decode, then upsert state + run the projector in one transaction. */
+  async function persist(documentName: string, state: Uint8Array) {
+    const ref = resolveDocument(documentName, kinds);
+    if (!ref) throw new AppError('NOT_FOUND', `${documentName}: no document kind matches this name`);
+    const snapshot = new Y.Doc();
+    try {
+      try {
+        Y.applyUpdate(snapshot, state);
+      } catch (error) {
+        throw new CorruptStateError(documentName, error);
+      }
+      const projector = projectors[ref.kind.kind] ?? ref.kind.project;
+      const organizationId = await db.transaction(async (tx) => {
+        const organizationId = await ref.kind.organizationId(tx, ref.id);
+        if (!organizationId) throw new AppError('NOT_FOUND', `${documentName}: owning organisation not found`);
+        await tx
+          .insert(collabDocuments)
+          .values({ name: documentName, organizationId, state })
+          .onConflictDoUpdate({
+            target: collabDocuments.name,
+            set: { organizationId, state, updatedAt: sql`now()` }
+          });
+        if (projector) await projector(tx, documentName, snapshot, ref);
+        return organizationId;
+      });
+      return { organizationId, bytes: state.byteLength };
+    } finally {
+      snapshot.destroy();
+    }
+  }
+
+  /**
+   * Never throws: a rejection here would surface as an unhandled rejection from
+   * Hocuspocus's debounce timer and take the process down. Failure is reported
+   * through `storeFailed`, the log and `isDirty()`.
+   */
+  async function persistWithRetry(documentName: string, state: Uint8Array): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await persist(documentName, state);
+        dirty.delete(documentName);
+        events.emit('stored', { documentName, ...result });
+        return true;
+      } catch (error) {
+        const final = attempt > storeRetryDelaysMs.length || error instanceof CorruptStateError;
+        events.emit('storeFailed', { documentName, error, attempt, final });
+        if (final) {
+          dirty.add(documentName);
+          log.error(`storing ${documentName} failed (attempt ${attempt}, giving up until the next change):`, error);
+          return false;
+        }
+        log.warn(`storing ${documentName} failed (attempt ${attempt}, retrying):`, (error as Error)?.message ?? error);
+        await delay(storeRetryDelaysMs[attempt - 1]);
+      }
+    }
+  }
+
+  /** Store the live document again if its last store failed. */
+  async function storeIfDirty(document: Document) {
+    if (!dirty.has(document.name)) return;
+    await document.saveMutex.runExclusive(() => persistWithRetry(document.name, Y.encodeStateAsUpdate(document)));
+  }
+
+  // ---- extensions ---------------------------------------------------------
+
+  const guard: Extension = {
+    extensionName: 'CrosslinkMessageGuard',
+    async beforeHandleMessage({ update, connection, documentName }) {
+      const reject = (reason: 'message-too-big' | 'corrupt-update', code: number) => {
+        events.emit('messageRejected', { documentName, reason, bytes: update.byteLength });
+        log.warn(`closing socket ${connection.socketId} on ${documentName}: ${reason} (${update.byteLength} bytes)`);
+        connection.webSocket.close(code, reason);
+        // Hocuspocus reads code/reason from the error and detaches the connection.
+        throw Object.assign(new Error(`message rejected: ${reason}`), { code, reason });
+      };
+      // Normally unreachable (ws `maxPayload` closes first); kept for sockets
+      // handed to `hocuspocus.handleConnection` by another WebSocket server.
+      if (update.byteLength > maxMessageBytes) reject('message-too-big', 1009);
+      if (isCorruptSyncMessage(update)) reject('corrupt-update', 1007);
+    }
+  };
+
+  const auth: Extension = {
+    extensionName: 'CrosslinkAuth',
+    async onAuthenticate({ token, documentName, connectionConfig }): Promise<CollabContext> {
+      const refuse = (reason: RefusalReason, message: string, userId: string | null = null) => {
+        events.emit('refused', { documentName, reason, userId });
+        return refusal(reason, message);
+      };
+      const actor = await authenticateToken(db, token);
+      if (!actor) throw refuse('unauthenticated', 'Sign in or send a valid token');
+      const ref = resolveDocument(documentName, kinds);
+      if (!ref) throw refuse('unknown-document', `Unknown document "${documentName.slice(0, 80)}"`, actor.user.id);
+      const access = await ref.kind.authorize(db, actor, ref.id);
+      if (!access) throw refuse('forbidden', `No access to ${documentName}`, actor.user.id);
+      connectionConfig.readOnly = access === 'read';
+      // Merged into the connection context by Hocuspocus.
+      return { actor, access };
+    }
+  };
+
+  // The Database extension with typed fetch/store, plus one hook: a last
+  // chance for a dirty document before it leaves memory (e.g. the database was
+  // down during its last store and came back while the document sat idle).
+  class Persistence extends Database {
+    async beforeUnloadDocument({ document }: beforeUnloadDocumentPayload) {
+      await storeIfDirty(document);
+    }
+    // Hocuspocus stores only changes that came from this node's own
+    // connections; store changes that arrived from other nodes as well (see RedisSync).
+    async onChange(data: onChangePayload) {
+      if (redis && data.transactionOrigin === redis.redisTransactionOrigin) {
+        void data.instance.storeDocumentHooks(data.document, data);
+      }
+    }
+  }
+  const persistence = new Persistence({
+    async fetch({ documentName }) {
+      // Throw rather than return null on errors: an empty document stored over
+      // the real one would lose it.
+      if (!resolveDocument(documentName, kinds)) {
+        throw new AppError('NOT_FOUND', `${documentName}: no document kind matches this name`);
+      }
+      const [row] = await db
+        .select({ state: collabDocuments.state })
+        .from(collabDocuments)
+        .where(eq(collabDocuments.name, documentName));
+      return row?.state ?? null;
+    },
+    async store({ documentName, state }) {
+      await persistWithRetry(documentName, state);
+    }
+  });
+
+  /**
+   * The Redis extension, used for what it is for: syncing documents and
+   * awareness between nodes. Two changes (checked against 3.4.4):
+   * - Its per-document Redis lock around onStoreDocument is off. A node that
+   *   misses the lock skips its store silently and never retries, so changes
+   *   only it had could be lost, and with Redis down nothing would be stored at
+   *   all. Postgres serialises concurrent stores of one document already (the
+   *   upsert's row lock, held through the projector), and Persistence stores
+   *   after remote changes too, so every node's last store holds all it saw.
+   * - Publishing failures are logged, not rethrown: Hocuspocus calls onChange,
+   *   onAwarenessUpdate and beforeBroadcastStateless without awaiting them, so
+   *   a rejection (Redis down) would be unhandled and end the process.
+   */
+  class RedisSync extends RedisExtension {
+    async onStoreDocument() {}
+    async afterStoreDocument() {}
+    async onChange(data: onChangePayload) {
+      await super.onChange(data).catch((err) => log.warn('redis publish (change) failed:', err?.message ?? err));
+    }
+    async onAwarenessUpdate(data: onAwarenessUpdatePayload) {
+      return super.onAwarenessUpdate(data).catch((err) => {
+        log.warn('redis publish (awareness) failed:', err?.message ?? err);
+        return undefined;
+      });
+    }
+    async beforeBroadcastStateless(data: beforeBroadcastStatelessPayload) {
+      return super.beforeBroadcastStateless(data).catch((err) => {
+        log.warn('redis publish (stateless) failed:', err?.message ?? err);
+        return 0;
+      });
+    }
+  }
+
+  const redisClients: IORedis[] = [];
+  const redis = opts.redisUrl
+    ? new RedisSync({
+        prefix: `${opts.redisPrefix ?? 'crosslink'}:collab`,
+        disconnectDelay: opts.redisDisconnectDelayMs ?? 1000,
+        createClient: () => {
+          const client = new IORedis(opts.redisUrl!, { connectionName: 'crosslink-collab' });
+          client.on('error', (err) => log.warn('redis:', err.message));
+          redisClients.push(client);
+          // The extension is typed against its own ioredis 5; the client API it uses is the same in 6.
+          return client as unknown as RedisInstance;
+        }
+      })
+    : null;
+
+  // ORDER MATTERS. Hocuspocus runs each hook through the extensions in array
+  // order (after a stable sort by `priority`, highest first), awaiting each,
+  // and stops that hook's chain at the first extension that throws.
+  //  1. Redis (priority 1000, so first wherever it is listed): afterLoadDocument
+  //     subscribes once the state is loaded; its beforeUnloadDocument waits for
+  //     the last sync messages from other nodes, so Persistence's last-chance
+  //     store after it includes them.
+  //  2. Guard: beforeHandleMessage rejects oversized / corrupt messages before
+  //     any later extension sees them and before Hocuspocus applies them.
+  //  3. Auth: onAuthenticate refuses (throws: nothing later runs, no document
+  //     is loaded) or admits, returning the context (`actor`, `access`) every
+  //     later hook receives.
+  //  4. Persistence (Database): onLoadDocument fills the document, so any
+  //     extension added after it sees the stored content in its own
+  //     onLoadDocument (add document-shaping extensions after this one);
+  //     onStoreDocument writes state + projection.
+  const extensions: Extension[] = [...(redis ? [redis] : []), guard, auth, persistence];
+
+  const server = new Server(
+    {
+      name: 'crosslink-collab',
+      port: opts.port ?? 0,
+      address: host,
+      quiet: true,
+      // index.ts owns signals (one idempotent shutdown); tests must not get handlers.
+      stopOnSignals: false,
+      debounce: debounceMs,
+      maxDebounce: Math.max(opts.maxDebounceMs ?? 10_000, debounceMs),
+      // Store as soon as the last client leaves (default, but load-bearing for destroy()).
+      unloadImmediately: true,
+      extensions
+    },
+    // Oversized messages are refused by ws while reading (close 1009), never buffered whole.
+    { maxPayload: maxMessageBytes }
+  );
+  const hocuspocus = server.hocuspocus;
+
+  server.webSocketServer.on('connection', (socket) => {
+    socket.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        events.emit('messageRejected', { documentName: null, reason: 'message-too-big', bytes: null });
+      }
+    });
+  });
+
+  const connectableHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host;
+  let listening = false;
+
+  async function flush() {
+    await Promise.all(
+      [...hocuspocus.documents.values()].map(async (document) => {
+        const debounceId = `onStoreDocument-${document.name}`;
+        try {
+          if (hocuspocus.debouncer.isDebounced(debounceId)) await hocuspocus.debouncer.executeNow(debounceId);
+          await document.saveMutex.waitForUnlock();
+          await storeIfDirty(document);
+        } catch (error) {
+          log.error(`flushing ${document.name} failed:`, error);
+        }
+      })
+    );
+  }
+
+  /** Shutdown fallback: write every document still in memory, whatever its state. */
+  async function storeAllLoaded() {
+    await Promise.all(
+      [...hocuspocus.documents.values()].map((document) =>
+        document.saveMutex.runExclusive(() => persistWithRetry(document.name, Y.encodeStateAsUpdate(document)))
+      )
+    );
+  }
+
+  let destroying: Promise<void> | null = null;
+
+  const collab: CollabServer = {
+    server,
+    hocuspocus,
+    events,
+    kinds,
+    get port() {
+      return listening ? server.address.port : 0;
+    },
+    get url() {
+      return `ws://${connectableHost}:${this.port}`;
+    },
+    async listen() {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        server.httpServer.once('error', onError);
+        server.listen().then(
+          () => {
+            server.httpServer.off('error', onError);
+            resolve();
+          },
+          (err) => {
+            server.httpServer.off('error', onError);
+            reject(err);
+          }
+        );
+      });
+      listening = true;
+      return { port: collab.port, url: collab.url };
+    },
+    flush,
+    isDirty: (documentName) => dirty.has(documentName),
+    destroy() {
+      destroying ??= (async () => {
+        try {
+          // Server.destroy(): close the HTTP listener and the WebSocket server,
+          // close every client connection (each document's pending store runs
+          // at once because unloadImmediately), wait until every document is
+          // unloaded, then run onDestroy (the Redis extension quits its clients).
+          await withTimeout(server.destroy(), opts.shutdownTimeoutMs ?? 15_000, 'collab-server shutdown');
+        } catch (error) {
+          log.error('shutdown incomplete, storing every document still loaded:', error);
+          await storeAllLoaded();
+        } finally {
+          for (const socket of server.webSocketServer.clients) socket.terminate();
+          server.httpServer.closeAllConnections();
+          for (const client of redisClients) client.disconnect();
+          listening = false;
+        }
+      })();
+      return destroying;
+    }
+  };
+  return collab;
+}
+
+/**
+ * Change a live document from the server (imports, workers adding molecules to
+ * a board). Opens a Hocuspocus direct connection with context
+ * `{ actor, access: 'edit' }` (actor defaults to SYSTEM_ACTOR), runs `fn` in a
+ * single Yjs transaction (clients receive one update), stores the document at
+ * once and disconnects. `fn` must be synchronous and should validate before it
+ * mutates: Yjs has no rollback, changes made before a throw stay.
+ * Rejects with SERVICE_UNAVAILABLE when the change is live but could not be
+ * stored (it is retried on the next change / flush / unload).
+ */
+export async function withDocument<T>(
+  collab: CollabServer,
+  documentName: string,
+  fn: (doc: Document) => T,
+  options: { actor?: CollabActor } = {}
+): Promise<T> {
+  if (!resolveDocument(documentName, collab.kinds)) {
+    throw new AppError('NOT_FOUND', `${documentName}: no document kind matches this name`);
+  }
+  const context: CollabContext = { actor: options.actor ?? SYSTEM_ACTOR, access: 'edit' };
+  const connection = await collab.hocuspocus.openDirectConnection(documentName, context);
+  let result!: T;
+  try {
+    await connection.transact((doc) => {
+      // The direct connection is the origin, so onChange hooks see its context.
+      doc.transact(() => {
+        result = fn(doc);
+      }, connection);
+    });
+  } finally {
+    await connection.disconnect();
+  }
+  if (collab.isDirty(documentName)) {
+    throw new AppError('SERVICE_UNAVAILABLE', `${documentName} was changed but could not be stored yet`);
+  }
+  return result;
+}
+
+export type { Access, DocumentKind, DocumentRef, Projector } from './documents';

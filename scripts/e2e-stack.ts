@@ -1,0 +1,80 @@
+/**
+ * The stack Playwright's `webServer` starts (playwright.config.ts): services from
+ * DATABASE_URL/REDIS_URL or ensureServices (database `crosslink_test`), migrations, demo data
+ * (idempotent seed, so specs can sign in as the demo users), `vite build` if stale, then
+ * web + collab + workers on E2E_PORT / E2E_COLLAB_PORT. SIGTERM/SIGINT: stop all, exit 0.
+ */
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { runMigrations } from '../db/migrate';
+import { seedDemo } from '../db/seed';
+import { ensureServices, type Services } from './services';
+import { buildWebIfStale, repoRoot, startStack, type Stack } from './start';
+
+// stderr: Playwright shows the webServer's stderr, and hides its stdout unless E2E_VERBOSE=1.
+const log = (s: string) => console.error(`[e2e-stack] ${s}`);
+const port = Number(process.env.E2E_PORT ?? 4173);
+const collabPort = Number(process.env.E2E_COLLAB_PORT ?? 4174);
+
+// A prefix of its own per run: counters (login rate limits), queues and socket.io channels
+// never carry over between runs, even on a shared external Redis. Deleted again on exit.
+const redisPrefix = `${process.env.REDIS_PREFIX ?? 'crosslink-e2e'}-${Date.now().toString(36)}`;
+
+let services: Services | null = null;
+let servicesStarting: Promise<Services> | null = null;
+let stack: Stack | null = null;
+let shuttingDown: Promise<void> | null = null;
+
+function shutdown(code: number, why?: string) {
+  shuttingDown ??= (async () => {
+    if (why) console.error(`[e2e-stack] ${why}`);
+    await stack?.stop().catch((e) => console.error(`[e2e-stack] stopping children: ${e.message}`));
+    const s = services ?? (await servicesStarting?.catch(() => null));
+    if (s) await deleteRunKeys(s.redisUrl).catch((e) => console.error(`[e2e-stack] cleaning Redis: ${e.message}`));
+    await s?.stop().catch((e) => console.error(`[e2e-stack] stopping services: ${e.message}`));
+    process.exit(code);
+  })();
+  return shuttingDown;
+}
+async function deleteRunKeys(redisUrl: string) {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  servicesStarting = ensureServices({ dataDir: path.join(repoRoot, '.data'), log, database: 'crosslink_test' });
+  services = await servicesStarting;
+  await runMigrations(services.databaseUrl);
+  await seedDemo(services.databaseUrl);
+  await buildWebIfStale(log, { quiet: !process.env.E2E_VERBOSE });
+  if (!shuttingDown) {
+    stack = startStack({
+      port,
+      collabPort,
+      env: {
+        DATABASE_URL: services.databaseUrl,
+        REDIS_URL: services.redisUrl,
+        REDIS_PREFIX: redisPrefix
+      },
+      log,
+      onUnexpectedExit: (name, code, signal) =>
+        void shutdown(1, `${name} exited unexpectedly (${signal ?? `code ${code}`})`)
+    });
+    await stack.ready();
+    log(`up: ${stack.url}`);
+  }
+} catch (err) {
+  await shutdown(1, `failed to start: ${err instanceof Error ? err.message : String(err)}`);
+}

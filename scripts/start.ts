@@ -1,0 +1,328 @@
+/**
+ * `npm start`: the whole product on one machine.
+ *   services (scripts/services.ts) -> migrations -> demo data -> `vite build` if stale
+ *   -> web + collab-server + workers as child processes -> health check -> URL + demo logins.
+ * Ctrl-C / SIGTERM: children get SIGTERM (SIGKILL after 10 s), then the services stop; exit 0.
+ * A child that dies on its own takes the stack down with a non-zero exit.
+ *
+ * The pieces (startStack, buildWebIfStale, ...) are exported for scripts/e2e-stack.ts.
+ * Env: PORT (3000), COLLAB_PORT (1234), DATABASE_URL / REDIS_URL (else started here).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runMigrations } from '../db/migrate';
+import { ensureServices, redact, type Services } from './services';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const colors: Record<string, string> = { web: '36', collab: '35', workers: '33', build: '34', services: '32' };
+function tag(name: string): string {
+  const label = name.padEnd(8);
+  return useColor ? `\x1b[${colors[name] ?? '90'}m${label}|\x1b[0m ` : `${label}| `;
+}
+
+/** Forward a child's stdout/stderr line by line, each line prefixed with its name. */
+export function pipePrefixed(child: ChildProcess, name: string) {
+  const prefix = tag(name);
+  if (child.stdout) readline.createInterface({ input: child.stdout }).on('line', (l) => process.stdout.write(prefix + l + '\n'));
+  if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', (l) => process.stderr.write(prefix + l + '\n'));
+}
+
+// ---------------------------------------------------------------- build
+
+const buildInputs = ['web', 'common', 'db', 'svelte.config.js', 'vite.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const skipDirs = new Set(['node_modules', 'test', 'migrations', '.svelte-kit']);
+
+function newestMtime(p: string): number {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return /\.(spec|test)\.ts$/.test(p) ? 0 : st.mtimeMs;
+  let newest = 0;
+  for (const entry of fs.readdirSync(p)) {
+    if (skipDirs.has(entry)) continue;
+    newest = Math.max(newest, newestMtime(path.join(p, entry)));
+  }
+  return newest;
+}
+
+/** Why the web build is stale, or null when build/handler.js is newer than every source. */
+export function webBuildStaleReason(): string | null {
+  const handler = path.join(repoRoot, 'build', 'handler.js');
+  if (!fs.existsSync(handler)) return 'build/handler.js is missing';
+  const built = fs.statSync(handler).mtimeMs;
+  const newest = Math.max(...buildInputs.map((p) => newestMtime(path.join(repoRoot, p))));
+  return newest > built ? 'sources changed since the last build' : null;
+}
+
+/** `npx vite build` when build/handler.js is missing or older than the sources. */
+export async function buildWebIfStale(
+  log: (s: string) => void = console.log,
+  opts: { quiet?: boolean } = {}
+): Promise<void> {
+  const reason = webBuildStaleReason();
+  if (!reason) return;
+  log(`building the web app (${reason}): npx vite build ...`);
+  const started = Date.now();
+  const child = spawn('npx', ['vite', 'build'], {
+    cwd: repoRoot,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  // quiet: keep the (long) build output for when it fails.
+  let output = '';
+  if (opts.quiet) {
+    child.stdout!.on('data', (c) => (output += c));
+    child.stderr!.on('data', (c) => (output += c));
+  } else pipePrefixed(child, 'build');
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) {
+    if (opts.quiet) process.stderr.write(output);
+    throw new Error(`vite build failed (exit ${code})`);
+  }
+  log(`web app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+// ---------------------------------------------------------------- stack
+
+export interface StackOptions {
+  port: number;
+  collabPort: number;
+  /** At least DATABASE_URL and REDIS_URL; merged over process.env. */
+  env: Record<string, string | undefined>;
+  log?: (s: string) => void;
+  /** Called once if a child exits while the stack is not stopping. */
+  onUnexpectedExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+export interface Stack {
+  url: string;
+  collabUrl: string;
+  /** Resolves when web answers /api/v1/health with 200 and collab accepts connections. */
+  ready(timeoutMs?: number): Promise<void>;
+  /** SIGTERM every child, SIGKILL after `graceMs`; idempotent. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const processes = [
+  { name: 'web', entry: 'web/server.ts' },
+  { name: 'collab', entry: 'collab-server/index.ts' },
+  { name: 'workers', entry: 'workers/index.ts' }
+] as const;
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.setTimeout(1000, () => (s.destroy(), resolve(false)));
+    s.on('connect', () => (s.destroy(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+}
+
+/** Throws a readable error if something already listens on `port`. */
+export async function assertPortFree(port: number, envName: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${port} is already in use: stop what uses it or set ${envName}=<another port>`
+            : `cannot listen on port ${port}: ${err.message}`
+        )
+      )
+    );
+    srv.listen(port, () => srv.close(() => resolve()));
+  });
+}
+
+/** Spawn web, collab-server and workers (`node --import tsx <entry>`), output prefixed. */
+export function startStack(opts: StackOptions): Stack {
+  const log = opts.log ?? console.log;
+  const url = `http://localhost:${opts.port}`;
+  const collabUrl = `ws://localhost:${opts.collabPort}`;
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(opts.port),
+    COLLAB_PORT: String(opts.collabPort),
+    PUBLIC_COLLAB_URL: collabUrl,
+    ORIGIN: url,
+    ...opts.env
+  };
+  let stopping = false;
+  let reported = false;
+  const children = new Map<string, ChildProcess>();
+
+  for (const p of processes) {
+    // detached: own process group, so a terminal Ctrl-C does not signal them behind our back
+    // (workers treat a second signal as "exit now"); orphan-guard covers a SIGKILLed launcher.
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/orphan-guard.ts', p.entry], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true
+    });
+    children.set(p.name, child);
+    pipePrefixed(child, p.name);
+    child.on('error', (err) => log(`${p.name}: could not start: ${err.message}`));
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      // A signal meant for the whole stack may reach a child first (kill -TERM -<pgid> of
+      // npm's group): give our own handler a moment to mark the stop as intended.
+      setTimeout(() => {
+        if (stopping || reported) return;
+        reported = true;
+        opts.onUnexpectedExit?.(p.name, code, signal);
+      }, 300);
+    });
+  }
+
+  const alive = () => [...children.entries()].filter(([, c]) => c.exitCode === null && c.signalCode === null);
+
+  return {
+    url,
+    collabUrl,
+    async ready(timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      const health = `http://127.0.0.1:${opts.port}/api/v1/health`;
+      let webUp = false;
+      let collabUp = false;
+      let lastProblem = '';
+      while (Date.now() < deadline) {
+        const dead = [...children.entries()].find(([, c]) => c.exitCode !== null || c.signalCode !== null);
+        if (dead) throw new Error(`${dead[0]} exited (code ${dead[1].exitCode ?? dead[1].signalCode}) before the stack was up`);
+        if (!webUp) {
+          try {
+            const res = await fetch(health, { signal: AbortSignal.timeout(2000) });
+            webUp = res.status === 200;
+            if (!webUp) lastProblem = `GET /api/v1/health answered ${res.status}`;
+            await res.body?.cancel();
+          } catch (err) {
+            lastProblem = `GET /api/v1/health: ${(err as Error).message}`;
+          }
+        }
+        if (!collabUp) {
+          collabUp = await tcpOpen(opts.collabPort);
+          if (!collabUp) lastProblem = `collab-server not accepting connections on port ${opts.collabPort}`;
+        }
+        if (webUp && collabUp) return;
+        await sleep(250);
+      }
+      throw new Error(`stack not up after ${timeoutMs / 1000} s: ${lastProblem}`);
+    },
+    async stop(graceMs = 10_000) {
+      stopping = true;
+      const running = alive();
+      for (const [, c] of running) c.kill('SIGTERM');
+      await Promise.all(
+        running.map(async ([name, c]) => {
+          if (await waitExit(c, graceMs)) return;
+          log(`${name} did not stop within ${graceMs / 1000} s: killing it`);
+          c.kill('SIGKILL');
+          await waitExit(c, 2000);
+        })
+      );
+    }
+  };
+}
+
+// ---------------------------------------------------------------- banner
+
+export function printBox(lines: string[]) {
+  const width = Math.max(...lines.map((l) => l.length));
+  const bar = '─'.repeat(width + 2);
+  console.log(`\n┌${bar}┐`);
+  for (const l of lines) console.log(`│ ${l.padEnd(width)} │`);
+  console.log(`└${bar}┘\n`);
+}
+
+// ---------------------------------------------------------------- npm start
+
+async function main() {
+  const log = (s: string) => console.log(`${tag('services')}${s}`);
+  const port = Number(process.env.PORT ?? 3000);
+  const collabPort = Number(process.env.COLLAB_PORT ?? 1234);
+
+  let services: Services | null = null;
+  let servicesStarting: Promise<Services> | null = null;
+  let stack: Stack | null = null;
+  let shuttingDown: Promise<never> | null = null;
+  const shutdown = (code: number, why?: string) =>
+    (shuttingDown ??= (async () => {
+      if (why) console.error(`\n${why}`);
+      console.log('\nstopping Crosslink ...');
+      await stack?.stop().catch((e) => console.error(`stopping children: ${e.message}`));
+      // Interrupted while the services were still starting: wait for them, then stop them.
+      const s = services ?? (await servicesStarting?.catch(() => null));
+      await s?.stop().catch((e) => console.error(`stopping services: ${e.message}`));
+      process.exit(code);
+    })());
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    await assertPortFree(port, 'PORT');
+    await assertPortFree(collabPort, 'COLLAB_PORT');
+    servicesStarting = ensureServices({ dataDir: path.join(repoRoot, '.data'), log });
+    services = await servicesStarting;
+    if (shuttingDown) return;
+    await runMigrations(services.databaseUrl);
+    log('migrations applied');
+    const { seedDemo } = await import('../db/seed');
+    const { logins } = await seedDemo(services.databaseUrl);
+    if (shuttingDown) return;
+    await buildWebIfStale(log);
+    if (shuttingDown) return;
+    stack = startStack({
+      port,
+      collabPort,
+      env: { DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl },
+      log,
+      onUnexpectedExit: (name, code, signal) =>
+        void shutdown(1, `${name} exited unexpectedly (${signal ?? `code ${code}`}): stopping Crosslink.`)
+    });
+    await stack.ready();
+    if (shuttingDown) return;
+    printBox([
+      `Crosslink is running:  ${stack.url}`,
+      `collab-server:         ${stack.collabUrl}`,
+      `database:              ${redact(services.databaseUrl)}`,
+      `redis:                 ${services.redisUrl}`,
+      '',
+      logins.length ? 'Demo logins:' : 'No demo logins (db/seed.ts created none).',
+      ...logins.map((l) => `  ${l.email.padEnd(24)} ${l.password.padEnd(16)} ${l.role} @ ${l.organization}`),
+      '',
+      'Ctrl-C to stop.'
+    ]);
+  } catch (err) {
+    await shutdown(1, `Crosslink failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  void main();
+}

@@ -1,0 +1,34 @@
+/**
+ * Integration tier global setup: PostgreSQL + Redis for the test files, migrated once.
+ * `npm test` passes DATABASE_URL/REDIS_URL (services already up); a bare `npx vitest`
+ * starts its own through ensureServices (database `crosslink_test`).
+ * Test files read process.env.DATABASE_URL / REDIS_URL (set here before workers fork),
+ * or `inject('databaseUrl')` / `inject('redisUrl')`.
+ */
+import type { TestProject } from 'vitest/node';
+import { runMigrations } from '../db/migrate';
+import { ensureServices, type Services } from './services';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  let services: Services | null = null;
+  if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
+    services = await ensureServices({ dataDir: '.data', database: 'crosslink_test' });
+    process.env.DATABASE_URL ??= services.databaseUrl;
+    process.env.REDIS_URL ??= services.redisUrl;
+  }
+  // Tests may share a Redis with a running dev stack: keep their keys apart.
+  process.env.REDIS_PREFIX ??= 'crosslink-test';
+  await runMigrations(process.env.DATABASE_URL!);
+  project.provide('databaseUrl', process.env.DATABASE_URL!);
+  project.provide('redisUrl', process.env.REDIS_URL!);
+  return async () => {
+    await services?.stop();
+  };
+}

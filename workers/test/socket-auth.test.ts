@@ -1,0 +1,121 @@
+/**
+ * socket.io handshake authentication: session token or API token in
+ * `auth.token`, Bearer header, or the session cookie from the app's own
+ * origin; everything else is refused with an AppError code in `err.data`.
+ * Accepted sockets join `user:<id>` and `org:<active org>`.
+ */
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orgRoom, userRoom } from '../../common/realtime-events';
+import { hashToken } from '../../db/auth';
+import { closeDb, type Db } from '../../db/client';
+import { sessions } from '../../db/schema';
+import {
+  apiTokenFor,
+  connect,
+  createTestUser,
+  deleteRedisKeys,
+  deleteTestUsers,
+  startRealtimeServer,
+  testDb,
+  testEnv,
+  type TestRealtimeServer,
+  type TestSocket,
+  type TestUser
+} from './helpers';
+
+const env = testEnv();
+let db: Db;
+let server: TestRealtimeServer;
+let carol: TestUser;
+const open: TestSocket[] = [];
+
+async function refusal(options: Parameters<typeof connect>[1]) {
+  const err = await connect(server.url, options).then(
+    (socket) => {
+      open.push(socket);
+      throw new Error('connection was accepted');
+    },
+    (e: Error & { data?: { code: string; message: string } }) => e
+  );
+  return { message: err.message, code: err.data?.code };
+}
+
+async function accepted(options: Parameters<typeof connect>[1]) {
+  const socket = await connect(server.url, options);
+  open.push(socket);
+  return socket;
+}
+
+beforeAll(async () => {
+  db = testDb(env.databaseUrl);
+  carol = await createTestUser(db, 'carol');
+  server = await startRealtimeServer(db, env.redisUrl, env.prefix);
+});
+
+afterAll(async () => {
+  for (const s of open) s.close();
+  await server?.close();
+  if (db) {
+    await deleteTestUsers(db, [carol].filter(Boolean));
+    await closeDb(db);
+  }
+  await deleteRedisKeys(env.redisUrl, env.prefix);
+});
+
+describe('socket.io authentication', () => {
+  it('refuses a connection without credentials', async () => {
+    expect(await refusal({})).toEqual({ message: 'Sign in or send a valid token', code: 'AUTHENTICATION_ERROR' });
+  });
+
+  it('refuses unknown, malformed and expired tokens', async () => {
+    expect((await refusal({ token: 'not-a-real-token' })).code).toBe('AUTHENTICATION_ERROR');
+    expect((await refusal({ token: 'clk_not-a-real-token' })).code).toBe('AUTHENTICATION_ERROR');
+    expect((await refusal({ cookie: 'crosslink_session=bogus' })).code).toBe('AUTHENTICATION_ERROR');
+
+    const other = await createTestUser(db, 'expired');
+    try {
+      await db.update(sessions).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(sessions.id, hashToken(other.token)));
+      expect((await refusal({ token: other.token })).code).toBe('AUTHENTICATION_ERROR');
+    } finally {
+      await deleteTestUsers(db, [other]);
+    }
+  });
+
+  it('accepts a session token and joins the user and organisation rooms', async () => {
+    const socket = await accepted({ token: carol.token });
+    const inUserRoom = await server.attached.io.local.in(userRoom(carol.id)).fetchSockets();
+    const inOrgRoom = await server.attached.io.local.in(orgRoom(carol.organizationId)).fetchSockets();
+    expect(inUserRoom.map((s) => s.id)).toContain(socket.id);
+    expect(inOrgRoom.map((s) => s.id)).toContain(socket.id);
+    expect(inUserRoom.find((s) => s.id === socket.id)?.data).toMatchObject({
+      userId: carol.id,
+      organizationId: carol.organizationId,
+      role: 'scientist',
+      via: 'session'
+    });
+  });
+
+  it('accepts a clk_ API token, in auth.token or as a Bearer header', async () => {
+    const token = await apiTokenFor(db, carol);
+    expect(token.startsWith('clk_')).toBe(true);
+    for (const socket of [await accepted({ token }), await accepted({ bearer: token })]) {
+      const [remote] = await server.attached.io.local.in(socket.id!).fetchSockets();
+      expect(remote.data).toMatchObject({ userId: carol.id, via: 'api_token' });
+    }
+    expect((await refusal({ bearer: 'clk_revoked-or-unknown' })).code).toBe('AUTHENTICATION_ERROR');
+  });
+
+  it('accepts the session cookie from the same origin, refuses it cross-origin', async () => {
+    const host = new URL(server.url).host;
+    const cookie = `theme=dark; crosslink_session=${carol.token}`;
+    await accepted({ cookie }); // no Origin: not a browser
+    await accepted({ cookie, origin: `http://${host}` });
+    expect(await refusal({ cookie, origin: 'https://evil.example' })).toEqual({
+      message: 'Cross-origin connections must send a token',
+      code: 'AUTHORIZATION_ERROR'
+    });
+    // An explicit token is not ambient authority: allowed from any origin.
+    await accepted({ token: carol.token, origin: 'https://evil.example' });
+  });
+});
