@@ -69,6 +69,8 @@ test('an owner invites people who join with their roles; a viewer cannot reach t
   const res = await viewer.goto('/settings/organization');
   expect(res?.status()).toBe(403);
   await expect(viewer.getByText('Only owners and admins can manage the organisation')).toBeVisible();
+  await expect(viewer.getByRole('heading', { name: 'You do not have access to this page' })).toBeVisible();
+  await expect(viewer.getByRole('navigation', { name: 'Main' })).toBeVisible();
 
   // The owner was notified live that the viewer joined (workers → socket.io → bell).
   await expect(owner.getByTestId('notification-count')).toHaveText('1', { timeout: 15_000 });
