@@ -21,9 +21,10 @@ const config = {
       appTemplate: 'web/src/app.html',
       errorTemplate: 'web/src/error.html'
     },
-    alias: { $db: 'db', $common: 'common' },
-    // Form actions are protected by SvelteKit's origin check; API clients send bearer tokens.
-    csrf: { trustedOrigins: [] }
+    alias: { $db: 'db', $common: 'common', $chem: 'chem', $workers: 'workers' },
+    // The origin check moves to web/src/hooks.server.ts (checkOrigin): same rule,
+    // but multipart uploads with `Authorization: Bearer` (scripts) pass.
+    csrf: { trustedOrigins: ['*'] }
   }
 };
 

@@ -23,7 +23,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{common,db,web,collab-server,workers}/**/*.spec.ts']
+          include: ['{common,db,web,collab-server,workers,chem}/**/*.spec.ts']
         }
       },
       {

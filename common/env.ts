@@ -21,7 +21,9 @@ export const baseEnvSchema = z.object({
   REDIS_URL: redisUrl,
   /** Prefix for every Redis key we own, so several stacks can share one Redis (tests do). */
   REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]*$/i).default('crosslink'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info')
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Folder for uploaded import files, shared by web (writes) and workers (read, then delete). */
+  UPLOAD_DIR: z.string().min(1).default('.data/uploads')
 });
 
 export const webEnvSchema = baseEnvSchema.extend({
@@ -32,8 +34,10 @@ export const webEnvSchema = baseEnvSchema.extend({
   ORIGIN: z.url().optional(),
   /** WebSocket URL browsers use to reach the collab-server. */
   PUBLIC_COLLAB_URL: z.string().optional(),
-  /** Largest accepted upload in bytes (imports). */
-  BODY_SIZE_LIMIT: z.coerce.number().int().positive().default(200 * 1024 * 1024)
+  /** Largest accepted request body in bytes (adapter-node); must exceed IMPORT_MAX_BYTES. */
+  BODY_SIZE_LIMIT: z.coerce.number().int().positive().default(520 * 1024 * 1024),
+  /** Largest import file accepted, in bytes (413 above it). */
+  IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024)
 });
 
 export const collabEnvSchema = baseEnvSchema.extend({
@@ -46,7 +50,13 @@ export const collabEnvSchema = baseEnvSchema.extend({
 
 export const workersEnvSchema = baseEnvSchema.extend({
   /** Jobs one worker process runs at once per queue. */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2)
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Threads computing chemistry (RDKit) in a worker process; default: every core. */
+  CHEM_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  /** BullMQ job lock (ms); a killed worker's job is retried after about this long. Default 30000. */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).optional(),
+  /** How often (ms) workers look for stalled jobs. Default 30000. */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).optional()
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;

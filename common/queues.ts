@@ -80,6 +80,24 @@ export const queueContract = {
     }
   },
 
+  /**
+   * Molecule registration from uploaded files. `import` streams the file,
+   * registers rows in chunks (resuming after the last committed chunk when a
+   * killed worker's job is picked up again), then computes descriptors.
+   */
+  ingest: {
+    jobs: {
+      import: jobData({ importId: z.uuid() })
+    },
+    defaultJobOptions: {
+      // A retry resumes from the import's checkpoint, so retrying is safe.
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5000 },
+      removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
+      removeOnFail: { age: 30 * 24 * 3600 }
+    }
+  },
+
   /** Housekeeping: expired sessions and expired, unaccepted invitations. */
   maintenance: {
     jobs: {

@@ -31,6 +31,8 @@ export interface JobProgressData {
   done: number;
   total: number;
   message?: string;
+  /** Job-specific figures (small JSON), e.g. an import's registered/duplicate/invalid counts. */
+  data?: Record<string, unknown>;
 }
 /** A plain percentage (0–100) is accepted too. */
 export type JobProgressPayload = JobProgressData | number;

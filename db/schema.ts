@@ -6,9 +6,13 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
+  boolean,
   customType,
+  doublePrecision,
   index,
+  integer,
   jsonb,
   pgEnum,
   pgTable,
@@ -34,6 +38,8 @@ export const organizations = pgTable('organizations', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: text('name').notNull(),
   kind: organizationKind('kind').notNull(),
+  /** Last registry number handed out; a chunk reserves a range with one UPDATE … RETURNING. */
+  moleculeCounter: integer('molecule_counter').notNull().default(0),
   createdAt: createdAt()
 });
 
@@ -189,6 +195,210 @@ export const auditEvents = pgTable(
   },
   (t) => [index('audit_events_org_idx').on(t.organizationId, t.id), index('audit_entity_idx').on(t.entityType, t.entityId)]
 );
+
+// ── Molecule registry ──────────────────────────────────────────────────────
+
+export const importStatus = pgEnum('import_status', ['queued', 'running', 'completed', 'failed', 'cancelled', 'reverted']);
+export const importFormat = pgEnum('import_format', ['csv', 'tsv', 'sdf']);
+
+/**
+ * One row per structure per organisation (standard InChIKey). Descriptor
+ * columns are null until the second pass has computed them (`descriptors_at`).
+ */
+export const molecules = pgTable(
+  'molecules',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    /** Per-organisation number shown as CX-000123. */
+    registryNumber: integer('registry_number').notNull(),
+    inchikey: text('inchikey').notNull(),
+    inchi: text('inchi').notNull(),
+    canonicalSmiles: text('canonical_smiles').notNull(),
+    formula: text('formula').notNull(),
+    name: text('name'),
+    averageMw: doublePrecision('average_mw'),
+    exactMass: doublePrecision('exact_mass'),
+    clogp: doublePrecision('clogp'),
+    tpsa: doublePrecision('tpsa'),
+    hbd: integer('hbd'),
+    hba: integer('hba'),
+    rotatableBonds: integer('rotatable_bonds'),
+    heavyAtoms: integer('heavy_atoms'),
+    aromaticRings: integer('aromatic_rings'),
+    fractionCsp3: doublePrecision('fraction_csp3'),
+    /** Morgan radius 2, 2048 bits (256 bytes), for similarity. */
+    morganFp: bytea('morgan_fp').notNull(),
+    /** RDKit pattern fingerprint, 2048 bits, to screen substructure searches. */
+    patternFp: bytea('pattern_fp').notNull(),
+    descriptorsAt: timestamp('descriptors_at', { withTimezone: true }),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** The import that first registered it (revert removes it if nothing else refers to it). */
+    createdByImportId: uuid('created_by_import_id'),
+    createdAt: createdAt()
+  },
+  (t) => [
+    uniqueIndex('molecules_org_inchikey_key').on(t.organizationId, t.inchikey),
+    uniqueIndex('molecules_org_number_key').on(t.organizationId, t.registryNumber),
+    index('molecules_org_created_idx').on(t.organizationId, t.createdAt),
+    index('molecules_import_idx').on(t.createdByImportId)
+  ]
+);
+
+/** Every identifier a sponsor or CRO gives a molecule, with its label (sponsor_id, cro_batch_id, …). */
+export const moleculeIdentifiers = pgTable(
+  'molecule_identifiers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    moleculeId: uuid('molecule_id')
+      .notNull()
+      .references(() => molecules.id, { onDelete: 'cascade' }),
+    label: text('label').notNull(),
+    value: text('value').notNull(),
+    importId: uuid('import_id'),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt()
+  },
+  (t) => [
+    uniqueIndex('molecule_identifiers_key').on(t.moleculeId, t.label, t.value),
+    index('molecule_identifiers_lookup_idx').on(t.organizationId, t.label, t.value),
+    index('molecule_identifiers_import_idx').on(t.importId)
+  ]
+);
+
+/** Uploaded property values (IC50, solubility, …) with unit and source; numeric when they parse. */
+export const moleculeProperties = pgTable(
+  'molecule_properties',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    moleculeId: uuid('molecule_id')
+      .notNull()
+      .references(() => molecules.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    valueNum: doublePrecision('value_num'),
+    valueText: text('value_text'),
+    unit: text('unit'),
+    /** `import`, `api`, … with `import_id` when it came from a file. */
+    source: text('source').notNull(),
+    importId: uuid('import_id'),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt()
+  },
+  (t) => [
+    index('molecule_properties_molecule_idx').on(t.moleculeId),
+    index('molecule_properties_org_name_idx').on(t.organizationId, t.name, t.valueNum),
+    index('molecule_properties_import_idx').on(t.importId)
+  ]
+);
+
+/** The structure exactly as given (salts, solvents, original spelling) each time it was registered. */
+export const moleculeInputs = pgTable(
+  'molecule_inputs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    moleculeId: uuid('molecule_id')
+      .notNull()
+      .references(() => molecules.id, { onDelete: 'cascade' }),
+    importId: uuid('import_id'),
+    rowNumber: integer('row_number'),
+    input: text('input').notNull(),
+    inputFormat: text('input_format').notNull(),
+    /** True when the registered parent differs from the input (salt or solvent stripped). */
+    strippedFragments: boolean('stripped_fragments').notNull().default(false),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt()
+  },
+  (t) => [index('molecule_inputs_molecule_idx').on(t.moleculeId), index('molecule_inputs_import_idx').on(t.importId)]
+);
+
+export const imports = pgTable(
+  'imports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Library to add registered rows to (libraries arrive with the library issue). */
+    libraryId: uuid('library_id'),
+    filename: text('filename').notNull(),
+    format: importFormat('format').notNull(),
+    compression: text('compression'),
+    encoding: text('encoding').notNull().default('utf-8'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    /** Where the uploaded file is kept (UPLOAD_DIR) until the import ends. */
+    storagePath: text('storage_path').notNull(),
+    mapping: jsonb('mapping').notNull(),
+    status: importStatus('status').notNull().default('queued'),
+    totalRows: integer('total_rows'),
+    processedRows: integer('processed_rows').notNull().default(0),
+    registered: integer('registered').notNull().default(0),
+    duplicates: integer('duplicates').notNull().default(0),
+    invalid: integer('invalid').notNull().default(0),
+    /** Molecules of this import whose descriptors are computed (second pass). */
+    descriptorsDone: integer('descriptors_done').notNull().default(0),
+    /** Last input row whose outcome is committed; a restarted job resumes after it. */
+    checkpointRow: integer('checkpoint_row').notNull().default(0),
+    error: jsonb('error'),
+    cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    revertedAt: timestamp('reverted_at', { withTimezone: true }),
+    revertedBy: uuid('reverted_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt()
+  },
+  (t) => [index('imports_org_created_idx').on(t.organizationId, t.createdAt)]
+);
+
+/** Each rejected row: where, what was there, why. */
+export const importErrors = pgTable(
+  'import_errors',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    importId: uuid('import_id')
+      .notNull()
+      .references(() => imports.id, { onDelete: 'cascade' }),
+    rowNumber: integer('row_number').notNull(),
+    /** The row as read (truncated for very long lines; see `raw_truncated`). */
+    raw: text('raw').notNull(),
+    rawTruncated: boolean('raw_truncated').notNull().default(false),
+    code: text('code').notNull(),
+    reason: text('reason').notNull()
+  },
+  (t) => [uniqueIndex('import_errors_row_key').on(t.importId, t.rowNumber)]
+);
+
+/** Saved column mappings, one per CRO format. */
+export const importTemplates = pgTable(
+  'import_templates',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    mapping: jsonb('mapping').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+  },
+  (t) => [uniqueIndex('import_templates_org_name_key').on(t.organizationId, t.name)]
+);
+
+export type Molecule = typeof molecules.$inferSelect;
+export type Import = typeof imports.$inferSelect;
+export type ImportStatus = (typeof importStatus.enumValues)[number];
 
 export type Organization = typeof organizations.$inferSelect;
 export type User = typeof users.$inferSelect;

@@ -66,7 +66,9 @@ try {
       env: {
         DATABASE_URL: services.databaseUrl,
         REDIS_URL: services.redisUrl,
-        REDIS_PREFIX: redisPrefix
+        REDIS_PREFIX: redisPrefix,
+        // Small enough that the 413 test uploads only a few MB.
+        IMPORT_MAX_BYTES: String(8 * 1024 * 1024)
       },
       log,
       onUnexpectedExit: (name, code, signal) =>

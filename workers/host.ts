@@ -156,6 +156,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         } finally {
           clearTimeout(timer);
         }
+        await Promise.allSettled(options.processors.map((p) => p.close?.()));
         await Promise.allSettled([...queues.values()].map((q) => q.close()));
         await realtime.close();
       })();
@@ -171,6 +172,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         prefix,
         concurrency: def.concurrency ?? concurrency,
         ...(def.lockDuration ? { lockDuration: def.lockDuration } : {}),
+        ...workerOptionsFromEnv(),
         ...options.workerOptions,
         name: `crosslink-workers-${process.pid}`
       };
@@ -251,12 +253,32 @@ async function upsertSchedules(queues: ReadonlyMap<QueueName, Queue>, log: Logge
   }
 }
 
+/**
+ * Lock and stall detection can be tuned per deployment: a shorter lock lets a
+ * killed worker's job be picked up sooner (the tests use this), at the cost of
+ * more Redis traffic.
+ */
+function workerOptionsFromEnv(): Partial<WorkerOptions> {
+  const ms = (name: string) => {
+    const v = Number(process.env[name]);
+    return Number.isFinite(v) && v > 0 ? v : undefined;
+  };
+  const lockDuration = ms('WORKER_LOCK_DURATION_MS');
+  const stalledInterval = ms('WORKER_STALLED_INTERVAL_MS');
+  return { ...(lockDuration ? { lockDuration } : {}), ...(stalledInterval ? { stalledInterval } : {}) };
+}
+
 function progressPayload(progress: unknown): JobProgressPayload | null {
   if (typeof progress === 'number' && Number.isFinite(progress)) return progress;
   if (progress && typeof progress === 'object') {
     const p = progress as Record<string, unknown>;
     if (typeof p.done === 'number' && typeof p.total === 'number') {
-      return { done: p.done, total: p.total, ...(typeof p.message === 'string' ? { message: p.message } : {}) };
+      return {
+        done: p.done,
+        total: p.total,
+        ...(typeof p.message === 'string' ? { message: p.message } : {}),
+        ...(p.data && typeof p.data === 'object' && smallJson(p.data) ? { data: p.data as Record<string, unknown> } : {})
+      };
     }
   }
   return null;

@@ -85,6 +85,8 @@ export interface ProcessorOptions {
   concurrency?: number;
   /** BullMQ lock duration (ms) for long jobs; default 30 s, renewed while running. */
   lockDuration?: number;
+  /** Releases what the processor holds (thread pools…); called once the queue's worker has closed. */
+  close?: () => Promise<void>;
 }
 
 export interface InlineProcessor<Q extends QueueName = QueueName> extends ProcessorOptions {

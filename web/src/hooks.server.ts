@@ -6,6 +6,26 @@ import { SESSION_COOKIE, deleteSessionCookie, setSessionCookie } from '$lib/serv
 import { errorResponse } from '$lib/server/api/respond';
 import { AppError } from '$common/errors';
 
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * CSRF: SvelteKit's own origin check (turned off in svelte.config.js) would
+ * also refuse multipart uploads from scripts that authenticate with a bearer
+ * token, which no browser attaches by itself. So: a form-encoded write must
+ * come from our own origin unless it carries `Authorization: Bearer`.
+ */
+const checkOrigin: Handle = async ({ event, resolve }) => {
+  const { request, url } = event;
+  if (UNSAFE.has(request.method) && !/^Bearer\s/i.test(request.headers.get('authorization') ?? '')) {
+    const type = (request.headers.get('content-type') ?? '').split(';', 1)[0].trim().toLowerCase();
+    if (FORM_TYPES.has(type) && request.headers.get('origin') !== url.origin) {
+      return errorResponse(new AppError('AUTHORIZATION_ERROR', `Cross-site ${request.method} form submissions are forbidden`));
+    }
+  }
+  return resolve(event);
+};
+
 /** Resolve the caller from `Authorization: Bearer` (scripts) or the session cookie (browsers). */
 const authenticate: Handle = async ({ event, resolve }) => {
   const header = event.request.headers.get('authorization');
@@ -62,7 +82,7 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
   return response;
 };
 
-export const handle = sequence(securityHeaders, authenticate, guardPages);
+export const handle = sequence(securityHeaders, checkOrigin, authenticate, guardPages);
 
 export const handleError: HandleServerError = ({ error, status, message }) => {
   if (status >= 500) console.error('[web] unhandled error:', error);

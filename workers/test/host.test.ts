@@ -111,20 +111,20 @@ describe('startWorkers refuses to start', () => {
   });
 
   it('when a processor has no queue in the contract, or a queue has two', async () => {
-    const stray = { kind: 'inline', queue: 'ingest', handlers: { parse: async () => null } } as unknown as AnyProcessor;
+    const stray = { kind: 'inline', queue: 'reports', handlers: { parse: async () => null } } as unknown as AnyProcessor;
     const err = (await startWorkers({ ...base(), processors: [...processors, stray, byQueue('maintenance')] }).catch(
       (e: unknown) => e
     )) as AppError;
     expect(err).toBeInstanceOf(AppError);
     expect(err.details.map((d) => d.message)).toEqual([
-      expect.stringMatching(/processor for queue "ingest" has no queue in common\/queues\.ts/),
+      expect.stringMatching(/processor for queue "reports" has no queue in common\/queues\.ts/),
       'queue "maintenance" has more than one processor'
     ]);
   });
 
   it('when a job of the contract has no handler', async () => {
     const incomplete = { kind: 'inline', queue: 'maintenance', handlers: { vacuum: async () => null } } as unknown as AnyProcessor;
-    const err = (await startWorkers({ ...base(), processors: [byQueue('notifications'), incomplete] }).catch(
+    const err = (await startWorkers({ ...base(), processors: [byQueue('notifications'), byQueue('ingest'), incomplete] }).catch(
       (e: unknown) => e
     )) as AppError;
     expect(err.details.map((d) => d.message)).toEqual([
@@ -151,7 +151,7 @@ describe('graceful close', () => {
         return { finished: true };
       }
     });
-    const host = await startWorkers({ ...base(), processors: [byQueue('notifications'), slow] });
+    const host = await startWorkers({ ...base(), processors: [byQueue('notifications'), byQueue('ingest'), slow] });
     const worker = host.workers.get('maintenance')!;
 
     const jobId = `slow-${randomUUID()}`;
@@ -214,7 +214,7 @@ describe('sandboxed processors', () => {
       'maintenance',
       new URL('./fixtures/sandboxed-maintenance.ts', import.meta.url)
     );
-    const host = await startWorkers({ ...base(), processors: [byQueue('notifications'), sandboxed] });
+    const host = await startWorkers({ ...base(), processors: [byQueue('notifications'), byQueue('ingest'), sandboxed] });
     try {
       const events = recordEvents(daveSocket);
       const jobId = `sandboxed-${randomUUID()}`;

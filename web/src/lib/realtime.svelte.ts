@@ -18,7 +18,23 @@ export type LiveNotification = {
   createdAt?: string;
 };
 
-export type JobProgress = { jobId: string; queue: string; name: string; done?: number; total?: number; message?: string; state: 'active' | 'completed' | 'failed'; error?: string };
+/** Counts a job may report beside done/total (an import sends registered/duplicates/invalid/status). */
+export type JobProgressCounts = { registered?: number; duplicates?: number; invalid?: number; status?: string; [key: string]: unknown };
+
+export type JobProgress = {
+  jobId: string;
+  queue: string;
+  name: string;
+  done?: number;
+  total?: number;
+  message?: string;
+  /** `progress.data` of the last `job:progress` event, when the job sends one. */
+  data?: JobProgressCounts;
+  state: 'active' | 'completed' | 'failed';
+  error?: string;
+  /** Date.now() when the last event for this job arrived. */
+  updatedAt?: number;
+};
 
 class Realtime {
   connected = $state(false);
@@ -42,15 +58,17 @@ class Realtime {
     socket.on('notifications:unread', ({ count }) => (this.unread = count));
     socket.on('job:progress', (e) => {
       const p = typeof e.progress === 'number' ? { done: e.progress, total: 100 } : e.progress;
-      this.jobs[e.jobId] = { jobId: e.jobId, queue: e.queue, name: e.name, ...p, state: 'active' };
+      // Jobs may send counts in `progress.data` (an import: registered, duplicates, invalid, status).
+      const data = typeof e.progress === 'number' ? this.jobs[e.jobId]?.data : ((e.progress.data as JobProgressCounts | undefined) ?? this.jobs[e.jobId]?.data);
+      this.jobs[e.jobId] = { jobId: e.jobId, queue: e.queue, name: e.name, ...p, data, state: 'active', updatedAt: Date.now() };
     });
     socket.on('job:completed', (e) => {
       const prev = this.jobs[e.jobId];
-      this.jobs[e.jobId] = { ...(prev ?? { jobId: e.jobId, queue: e.queue, name: e.name }), state: 'completed' };
+      this.jobs[e.jobId] = { ...(prev ?? { jobId: e.jobId, queue: e.queue, name: e.name }), state: 'completed', updatedAt: Date.now() };
     });
     socket.on('job:failed', (e) => {
       const prev = this.jobs[e.jobId];
-      this.jobs[e.jobId] = { ...(prev ?? { jobId: e.jobId, queue: e.queue, name: e.name }), state: 'failed', error: e.error?.message };
+      this.jobs[e.jobId] = { ...(prev ?? { jobId: e.jobId, queue: e.queue, name: e.name }), state: 'failed', error: e.error?.message, updatedAt: Date.now() };
     });
   }
 

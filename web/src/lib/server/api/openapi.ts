@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import * as s from './schemas';
+import { registerMoleculeRequest, saveTemplateRequest } from './registry-schemas';
+import { importMappingSchema } from '$common/import-mapping';
 
 type Operation = {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -14,6 +16,12 @@ type Operation = {
   tag: string;
   public?: boolean;
   body?: z.ZodType;
+  /** multipart/form-data fields (file uploads); `file` is binary. */
+  multipart?: { required: string[]; fields: Record<string, { description: string; binary?: boolean }> };
+  /** Query parameters, documented as strings. */
+  query?: Record<string, string>;
+  /** Non-JSON success body (CSV, SDF, SVG). */
+  produces?: string[];
   ok: { status: number; schema?: z.ZodType; description: string };
   errors?: number[];
   description?: string;
@@ -49,7 +57,53 @@ export const operations: Operation[] = [
   { method: 'get', path: '/invitations/{token}', tag: 'Organisations', public: true, summary: 'What an invitation link offers', ok: { status: 200, description: 'Organisation and role' }, errors: [404, 409] },
   { method: 'post', path: '/invitations/{token}/accept', tag: 'Organisations', summary: 'Join the organisation of an invitation', ok: { status: 200, description: 'Joined' }, errors: [401, 403, 404, 409] },
   { method: 'get', path: '/notifications', tag: 'Notifications', summary: 'Latest notifications; `meta.total` is the unread count', ok: { status: 200, schema: data(z.array(s.notification)), description: 'Notifications' }, errors: [401] },
-  { method: 'post', path: '/notifications/read', tag: 'Notifications', summary: 'Mark notifications read', body: s.markReadRequest, ok: { status: 200, description: 'Marked' }, errors: [400, 401] }
+  { method: 'post', path: '/notifications/read', tag: 'Notifications', summary: 'Mark notifications read', body: s.markReadRequest, ok: { status: 200, description: 'Marked' }, errors: [400, 401] },
+
+  // ── Registry
+  { method: 'get', path: '/molecules', tag: 'Registry', summary: 'Molecules of the active organisation, paginated, sorted and filtered',
+    query: {
+      page: 'Page number, from 1', page_size: 'Rows per page, 1–200 (default 50)', q: 'Text: name, identifier, SMILES or InChIKey',
+      sort: 'A column key or `prop:<name>`; prefix `-` for descending, e.g. `-average_mw`',
+      filter: 'Repeatable `<field>:<op>:<value>` with op eq|ne|lt|lte|gt|gte|contains, e.g. `average_mw:gte:200`, `prop:IC50:lt:100`, `id:sponsor_id:eq:SP-1`',
+      import_id: 'Only molecules an import brought', ids: 'Comma-separated molecule ids'
+    },
+    ok: { status: 200, description: '`{ data: [...], meta: { page, page_size, total } }`' }, errors: [400, 401] },
+  { method: 'post', path: '/molecules', tag: 'Registry', summary: 'Register one molecule (or merge into the existing one with the same InChIKey)',
+    description: '201 with `created: true` for a new structure; 200 with the existing `id` and `created: false` when it is already registered (any SMILES spelling); identifiers and properties are merged. A structure RDKit cannot read is 400 with its reason.',
+    body: registerMoleculeRequest, ok: { status: 201, description: 'Registered' }, errors: [400, 401, 403] },
+  { method: 'get', path: '/molecules/fields', tag: 'Registry', summary: 'Sortable/filterable columns, identifier labels and property names in use', ok: { status: 200, description: 'Fields' }, errors: [401] },
+  { method: 'get', path: '/molecules/export', tag: 'Registry', summary: 'Export the filtered or selected molecules as CSV or SDF (streamed)',
+    description: 'Takes the same filters as GET /molecules. CSV cells starting with = + - @ are prefixed with an apostrophe.',
+    query: { format: '`csv` (default) or `sdf`', q: 'As for GET /molecules', filter: 'As for GET /molecules', import_id: 'As for GET /molecules', ids: 'As for GET /molecules' },
+    produces: ['text/csv', 'chemical/x-mdl-sdfile'], ok: { status: 200, description: 'The file' }, errors: [400, 401] },
+  { method: 'get', path: '/molecules/{id}', tag: 'Registry', summary: 'One molecule: structure, descriptors, identifiers, properties with sources, imports, history', ok: { status: 200, description: 'The molecule' }, errors: [401, 404] },
+  { method: 'get', path: '/molecules/{id}/depiction.svg', tag: 'Registry', summary: 'Structure picture (SVG from RDKit), cacheable forever',
+    query: { w: 'Width in px (default 240)', h: 'Height in px' }, produces: ['image/svg+xml'], ok: { status: 200, description: 'SVG' }, errors: [401, 404] },
+  { method: 'post', path: '/imports/preview', tag: 'Imports', summary: 'Read the start of a file: columns, first rows with pictures, a suggested mapping',
+    multipart: { required: ['file'], fields: { file: { description: 'The start of a CSV, TSV or SDF file (optionally gzip)', binary: true } } },
+    ok: { status: 200, description: 'Preview' }, errors: [400, 401, 413] },
+  { method: 'post', path: '/imports', tag: 'Imports', summary: 'Upload a CSV, TSV or SDF file (optionally gzip) and queue its import',
+    description: 'The file is streamed to disk and imported by the workers; follow it with GET /imports/{id} or socket.io `job:progress`. Without `mapping` the suggested mapping is used. Over the size limit: 413 naming the limit.',
+    multipart: { required: ['file'], fields: {
+      file: { description: 'The file', binary: true },
+      mapping: { description: 'JSON column mapping: ' + JSON.stringify(z.toJSONSchema(importMappingSchema, { io: 'input', unrepresentable: 'any' })) },
+      template_id: { description: 'Use a saved import template instead of `mapping`' },
+      library_id: { description: 'Add the registered molecules to this library' }
+    } },
+    ok: { status: 202, description: '`{ data: { id, status } }`' }, errors: [400, 401, 403, 413] },
+  { method: 'get', path: '/imports', tag: 'Imports', summary: 'Imports of the active organisation, newest first', query: { page: 'Page', page_size: 'Rows per page' }, ok: { status: 200, description: 'Imports' }, errors: [401] },
+  { method: 'get', path: '/imports/{id}', tag: 'Imports', summary: 'Status and counts: total_rows, processed_rows, registered, duplicates, invalid',
+    description: '`status` is queued | running | completed | failed | cancelled | reverted; `registered + duplicates + invalid == total_rows` once completed.',
+    ok: { status: 200, description: 'The import' }, errors: [401, 404] },
+  { method: 'get', path: '/imports/{id}/errors', tag: 'Imports', summary: 'Rejected rows: row number, raw input, reason (JSON, or CSV with format=csv)',
+    query: { format: '`json` (default) or `csv`', page: 'Page (JSON)', page_size: 'Rows per page (JSON)' }, produces: ['application/json', 'text/csv'],
+    ok: { status: 200, description: 'Rejected rows' }, errors: [401, 404] },
+  { method: 'post', path: '/imports/{id}/cancel', tag: 'Imports', summary: 'Ask a queued or running import to stop after its current chunk', ok: { status: 200, description: 'Cancel requested' }, errors: [401, 403, 404, 409] },
+  { method: 'post', path: '/imports/{id}/revert', tag: 'Imports', summary: 'Undo an import: remove the molecules it created (unless referenced elsewhere) and the identifiers and values it added',
+    ok: { status: 200, description: 'Reverted' }, errors: [401, 403, 404, 409] },
+  { method: 'get', path: '/import-templates', tag: 'Imports', summary: "The organisation's saved column mappings", ok: { status: 200, description: 'Templates' }, errors: [401] },
+  { method: 'post', path: '/import-templates', tag: 'Imports', summary: 'Save a column mapping as a named template (one per CRO format)', body: saveTemplateRequest, ok: { status: 201, description: 'Saved' }, errors: [400, 401, 403, 409] },
+  { method: 'delete', path: '/import-templates/{id}', tag: 'Imports', summary: 'Delete a template', ok: { status: 200, description: 'Deleted' }, errors: [401, 403, 404] }
 ];
 
 const errorText: Record<number, string> = {
@@ -58,6 +112,7 @@ const errorText: Record<number, string> = {
   403: 'AUTHORIZATION_ERROR: your role does not allow this',
   404: 'NOT_FOUND (also for things in organisations you are not in)',
   409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE: the message names the limit',
   429: 'RATE_LIMITED: see Retry-After',
   503: 'SERVICE_UNAVAILABLE: a dependency is down'
 };
@@ -87,21 +142,30 @@ function schemaConverter(components: Record<string, unknown>) {
     rewrite(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }));
 }
 
+function multipartSchema(m: NonNullable<Operation['multipart']>) {
+  const properties = Object.fromEntries(
+    Object.entries(m.fields).map(([name, f]) => [name, f.binary ? { type: 'string', format: 'binary', description: f.description } : { type: 'string', description: f.description }])
+  );
+  return { type: 'object', required: m.required, properties };
+}
+
 export function buildOpenApiDocument(serverUrl: string) {
   const components: Record<string, unknown> = {};
   const convert = schemaConverter(components);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
-    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+    const params: Array<Record<string, unknown>> = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
       name: m[1],
       in: 'path',
       required: true,
       schema: { type: 'string' }
     }));
+    for (const [name, description] of Object.entries(op.query ?? {})) params.push({ name, in: 'query', description, schema: { type: 'string' } });
     const responses: Record<string, unknown> = {
       [op.ok.status]: {
         description: op.ok.description,
-        ...(op.ok.schema ? { content: { 'application/json': { schema: convert(op.ok.schema, 'output') } } } : {})
+        ...(op.ok.schema ? { content: { 'application/json': { schema: convert(op.ok.schema, 'output') } } } : {}),
+        ...(op.produces ? { content: Object.fromEntries(op.produces.map((type) => [type, {}])) } : {})
       }
     };
     for (const status of op.errors ?? []) {
@@ -114,6 +178,7 @@ export function buildOpenApiDocument(serverUrl: string) {
       ...(op.public ? { security: [] } : {}),
       ...(params.length ? { parameters: params } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: convert(op.body, 'input') } } } } : {}),
+      ...(op.multipart ? { requestBody: { required: true, content: { 'multipart/form-data': { schema: multipartSchema(op.multipart) } } } } : {}),
       responses
     };
   }

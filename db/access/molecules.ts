@@ -1,0 +1,493 @@
+/**
+ * The molecule registry's data layer: one molecule per standard InChIKey per
+ * organisation, identifiers and property values merged onto it from every
+ * source. Chemistry (RDKit) happens before these functions are called; they
+ * receive the computed structure so the data layer stays engine-free.
+ */
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { AppError, notFound } from '../../common/errors';
+import type { Actor } from '../auth';
+import { recordAudit } from '../audit';
+import type { Db, DbOrTx, Tx } from '../client';
+import { imports, moleculeIdentifiers, moleculeInputs, moleculeProperties, molecules, organizations } from '../schema';
+import type { ClientInfo } from './accounts';
+import { requireRole } from './authorize';
+
+export const REGISTRY_PREFIX = 'CX-';
+export const formatRegistryNumber = (n: number) => `${REGISTRY_PREFIX}${String(n).padStart(6, '0')}`;
+
+/** `CX-000123`, `cx123` or `123` → 123. */
+export function parseRegistryNumber(text: string): number | null {
+  const m = text.trim().match(/^(?:cx-?)?0*(\d{1,9})$/i);
+  return m ? Number(m[1]) : null;
+}
+
+/** What the chemistry engine computed for one structure (see chem/standardize.ts). */
+export interface ComputedStructure {
+  canonicalSmiles: string;
+  inchi: string;
+  inchikey: string;
+  formula: string;
+  morganFp: Uint8Array;
+  patternFp: Uint8Array;
+  strippedFragments: boolean;
+}
+
+export interface ComputedDescriptors {
+  averageMw: number;
+  exactMass: number;
+  clogp: number;
+  tpsa: number;
+  hbd: number;
+  hba: number;
+  rotatableBonds: number;
+  heavyAtoms: number;
+  aromaticRings: number;
+  fractionCsp3: number;
+}
+
+export interface PropertyInput {
+  value: number | string | null;
+  unit?: string | null;
+}
+
+/** Columns a list can be sorted and filtered by, with how they are shown. */
+export const moleculeColumns = {
+  registry_number: { column: molecules.registryNumber, label: 'Registry number', type: 'number' },
+  name: { column: molecules.name, label: 'Name', type: 'text' },
+  formula: { column: molecules.formula, label: 'Formula', type: 'text' },
+  average_mw: { column: molecules.averageMw, label: 'MW', type: 'number' },
+  exact_mass: { column: molecules.exactMass, label: 'Exact mass', type: 'number' },
+  clogp: { column: molecules.clogp, label: 'cLogP', type: 'number' },
+  tpsa: { column: molecules.tpsa, label: 'TPSA', type: 'number' },
+  hbd: { column: molecules.hbd, label: 'HBD', type: 'number' },
+  hba: { column: molecules.hba, label: 'HBA', type: 'number' },
+  rotatable_bonds: { column: molecules.rotatableBonds, label: 'Rotatable bonds', type: 'number' },
+  heavy_atoms: { column: molecules.heavyAtoms, label: 'Heavy atoms', type: 'number' },
+  aromatic_rings: { column: molecules.aromaticRings, label: 'Aromatic rings', type: 'number' },
+  fraction_csp3: { column: molecules.fractionCsp3, label: 'Fraction Csp3', type: 'number' },
+  created_at: { column: molecules.createdAt, label: 'Registered', type: 'date' }
+} as const;
+export type MoleculeColumnKey = keyof typeof moleculeColumns;
+const isColumnKey = (k: string): k is MoleculeColumnKey => Object.hasOwn(moleculeColumns, k);
+
+// ── Registration of one molecule ───────────────────────────────────────────
+
+const pickDescriptors = (d: ComputedDescriptors): ComputedDescriptors => ({
+  averageMw: d.averageMw,
+  exactMass: d.exactMass,
+  clogp: d.clogp,
+  tpsa: d.tpsa,
+  hbd: d.hbd,
+  hba: d.hba,
+  rotatableBonds: d.rotatableBonds,
+  heavyAtoms: d.heavyAtoms,
+  aromaticRings: d.aromaticRings,
+  fractionCsp3: d.fractionCsp3
+});
+
+/** Lock the organisation's counter row and reserve `count` registry numbers; returns the first. */
+async function reserveRegistryNumbers(tx: Tx, organizationId: string, count: number): Promise<number> {
+  const [row] = await tx
+    .update(organizations)
+    .set({ moleculeCounter: sql`${organizations.moleculeCounter} + ${count}` })
+    .where(eq(organizations.id, organizationId))
+    .returning({ last: organizations.moleculeCounter });
+  return row.last - count + 1;
+}
+
+function splitPropertyValue(value: PropertyInput['value']): { valueNum: number | null; valueText: string | null } {
+  if (value === null || value === undefined) return { valueNum: null, valueText: null };
+  if (typeof value === 'number') return { valueNum: Number.isFinite(value) ? value : null, valueText: Number.isFinite(value) ? null : String(value) };
+  const trimmed = value.trim();
+  const num = Number(trimmed);
+  return trimmed !== '' && Number.isFinite(num) ? { valueNum: num, valueText: null } : { valueNum: null, valueText: trimmed };
+}
+
+/**
+ * Register `structure` in the actor's organisation, or merge identifiers and
+ * properties into the existing molecule with the same InChIKey.
+ */
+export async function registerMolecule(
+  db: Db,
+  actor: Actor | null,
+  input: {
+    originalInput: string;
+    inputFormat: 'smiles' | 'molblock';
+    name?: string | null;
+    externalIds?: Record<string, string>;
+    properties?: Record<string, PropertyInput>;
+  },
+  structure: ComputedStructure,
+  descriptors: ComputedDescriptors | null,
+  client: ClientInfo
+): Promise<{ id: string; created: boolean }> {
+  const a = requireRole(actor, 'scientist');
+  const orgId = a.organization.id;
+  return db.transaction(async (tx) => {
+    // The organisation row lock serialises registrations per organisation, so two
+    // spellings of one structure registered at once cannot both be "new".
+    await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, orgId)).for('update');
+    const [existing] = await tx
+      .select({ id: molecules.id, name: molecules.name })
+      .from(molecules)
+      .where(and(eq(molecules.organizationId, orgId), eq(molecules.inchikey, structure.inchikey)));
+    let id: string;
+    let created = false;
+    if (existing) {
+      id = existing.id;
+      if (!existing.name && input.name) await tx.update(molecules).set({ name: input.name }).where(eq(molecules.id, id));
+    } else {
+      const number = await reserveRegistryNumbers(tx, orgId, 1);
+      const [row] = await tx
+        .insert(molecules)
+        .values({
+          organizationId: orgId,
+          registryNumber: number,
+          inchikey: structure.inchikey,
+          inchi: structure.inchi,
+          canonicalSmiles: structure.canonicalSmiles,
+          formula: structure.formula,
+          name: input.name ?? null,
+          morganFp: structure.morganFp,
+          patternFp: structure.patternFp,
+          ...(descriptors ? { ...pickDescriptors(descriptors), descriptorsAt: new Date() } : {}),
+          createdBy: a.user.id
+        })
+        .returning({ id: molecules.id });
+      id = row.id;
+      created = true;
+    }
+    await tx.insert(moleculeInputs).values({
+      organizationId: orgId,
+      moleculeId: id,
+      input: input.originalInput,
+      inputFormat: input.inputFormat,
+      strippedFragments: structure.strippedFragments,
+      createdBy: a.user.id
+    });
+    const ids = Object.entries(input.externalIds ?? {});
+    if (ids.length) {
+      await tx
+        .insert(moleculeIdentifiers)
+        .values(ids.map(([label, value]) => ({ organizationId: orgId, moleculeId: id, label, value, createdBy: a.user.id })))
+        .onConflictDoNothing();
+    }
+    const props = Object.entries(input.properties ?? {});
+    if (props.length) {
+      await tx.insert(moleculeProperties).values(
+        props.map(([name, p]) => ({
+          organizationId: orgId,
+          moleculeId: id,
+          name,
+          ...splitPropertyValue(p.value),
+          unit: p.unit ?? null,
+          source: 'api',
+          createdBy: a.user.id
+        }))
+      );
+    }
+    await recordAudit(tx, {
+      organizationId: orgId,
+      actorUserId: a.user.id,
+      action: created ? 'molecule.registered' : 'molecule.merged',
+      entityType: 'molecule',
+      entityId: id,
+      after: { inchikey: structure.inchikey, input: input.originalInput.slice(0, 2000), externalIds: input.externalIds ?? {}, properties: Object.keys(input.properties ?? {}) },
+      client
+    });
+    return { id, created };
+  });
+}
+
+// ── Reading ────────────────────────────────────────────────────────────────
+
+const presentSummary = (m: typeof molecules.$inferSelect) => ({
+  id: m.id,
+  registry_number: formatRegistryNumber(m.registryNumber),
+  name: m.name,
+  canonical_smiles: m.canonicalSmiles,
+  inchikey: m.inchikey,
+  formula: m.formula,
+  average_mw: m.averageMw,
+  exact_mass: m.exactMass,
+  clogp: m.clogp,
+  tpsa: m.tpsa,
+  hbd: m.hbd,
+  hba: m.hba,
+  rotatable_bonds: m.rotatableBonds,
+  heavy_atoms: m.heavyAtoms,
+  aromatic_rings: m.aromaticRings,
+  fraction_csp3: m.fractionCsp3,
+  descriptors_pending: m.descriptorsAt === null,
+  created_at: m.createdAt,
+  depiction_url: `/api/v1/molecules/${m.id}/depiction.svg`
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function getMolecule(db: DbOrTx, actor: Actor | null, id: string) {
+  const a = requireRole(actor, 'viewer');
+  if (!UUID.test(id)) throw notFound('Molecule');
+  const [m] = await db
+    .select()
+    .from(molecules)
+    .where(and(eq(molecules.id, id), eq(molecules.organizationId, a.organization.id)));
+  if (!m) throw notFound('Molecule');
+  const [ids, props, inputs] = await Promise.all([
+    db.select().from(moleculeIdentifiers).where(eq(moleculeIdentifiers.moleculeId, id)).orderBy(asc(moleculeIdentifiers.createdAt)),
+    db.select().from(moleculeProperties).where(eq(moleculeProperties.moleculeId, id)).orderBy(asc(moleculeProperties.name), desc(moleculeProperties.createdAt)),
+    db.select().from(moleculeInputs).where(eq(moleculeInputs.moleculeId, id)).orderBy(asc(moleculeInputs.createdAt))
+  ]);
+  const importIds = [...new Set(inputs.map((i) => i.importId).filter((x): x is string => !!x))];
+  const importRows = importIds.length
+    ? await db
+        .select({ id: imports.id, filename: imports.filename, createdAt: imports.createdAt, status: imports.status })
+        .from(imports)
+        .where(and(inArray(imports.id, importIds), eq(imports.organizationId, a.organization.id)))
+    : [];
+  return {
+    ...presentSummary(m),
+    inchi: m.inchi,
+    identifiers: ids.map((i) => ({ label: i.label, value: i.value, import_id: i.importId, created_at: i.createdAt })),
+    properties: props.map((p) => ({
+      name: p.name,
+      value: p.valueNum,
+      value_text: p.valueText,
+      unit: p.unit,
+      source: p.source,
+      import_id: p.importId,
+      created_at: p.createdAt
+    })),
+    inputs: inputs.map((i) => ({
+      input: i.input,
+      input_format: i.inputFormat,
+      stripped_fragments: i.strippedFragments,
+      import_id: i.importId,
+      row_number: i.rowNumber,
+      created_at: i.createdAt
+    })),
+    imports: importRows.map((i) => ({ id: i.id, filename: i.filename, status: i.status, created_at: i.createdAt }))
+  };
+}
+
+/** Just what a depiction needs; scoped like everything else. */
+export async function getMoleculeStructure(db: DbOrTx, actor: Actor | null, id: string) {
+  const a = requireRole(actor, 'viewer');
+  if (!UUID.test(id)) throw notFound('Molecule');
+  const [m] = await db
+    .select({ smiles: molecules.canonicalSmiles })
+    .from(molecules)
+    .where(and(eq(molecules.id, id), eq(molecules.organizationId, a.organization.id)));
+  if (!m) throw notFound('Molecule');
+  return m.smiles;
+}
+
+// ── Listing: filters and sorting ───────────────────────────────────────────
+
+export type FilterOp = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'contains';
+export interface MoleculeFilter {
+  /** A column key, `prop:<name>` or `id:<label>`. */
+  field: string;
+  op: FilterOp;
+  value: string;
+}
+export interface MoleculeQuery {
+  q?: string | null;
+  filters?: MoleculeFilter[];
+  importId?: string | null;
+  ids?: string[] | null;
+  /** A column key or `prop:<name>`, `-` prefix for descending. */
+  sort?: string | null;
+}
+
+const FILTER_OPS: Record<Exclude<FilterOp, 'contains'>, string> = { eq: '=', ne: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' };
+
+/** `average_mw:gte:200`, `prop:IC50 (nM):lt:100` (the value is after the last colon). */
+export function parseFilter(text: string): MoleculeFilter {
+  const m = text.match(/^(.+):(eq|ne|lt|lte|gt|gte|contains):(.*)$/s);
+  if (!m) {
+    throw new AppError('VALIDATION_ERROR', `Filter "${text}" is not <field>:<op>:<value>`, [
+      { field: 'filter', message: 'use <field>:<eq|ne|lt|lte|gt|gte|contains>:<value>' }
+    ]);
+  }
+  return { field: m[1], op: m[2] as FilterOp, value: m[3] };
+}
+
+function badParam(param: string, message: string): AppError {
+  return new AppError('VALIDATION_ERROR', `Invalid ${param}: ${message}`, [{ field: param, message }]);
+}
+
+function numberValue(f: MoleculeFilter): number {
+  const n = Number(f.value);
+  if (f.value.trim() === '' || !Number.isFinite(n)) throw badParam('filter', `"${f.value}" is not a number (field ${f.field})`);
+  return n;
+}
+
+function filterCondition(f: MoleculeFilter): SQL {
+  if (f.field.startsWith('prop:')) {
+    const name = f.field.slice(5);
+    if (!name) throw badParam('filter', 'prop: needs a property name');
+    const match =
+      f.op === 'contains'
+        ? sql`p.value_text ilike ${'%' + f.value + '%'}`
+        : f.op === 'eq' && !Number.isFinite(Number(f.value))
+          ? sql`p.value_text = ${f.value}`
+          : sql`p.value_num ${sql.raw(FILTER_OPS[f.op])} ${numberValue(f)}`;
+    return sql`exists (select 1 from molecule_properties p where p.molecule_id = ${molecules.id} and p.name = ${name} and ${match})`;
+  }
+  if (f.field.startsWith('id:')) {
+    const label = f.field.slice(3);
+    if (f.op !== 'eq' && f.op !== 'contains' && f.op !== 'ne') throw badParam('filter', 'identifiers support eq, ne and contains');
+    const match = f.op === 'contains' ? sql`i.value ilike ${'%' + f.value + '%'}` : sql`i.value = ${f.value}`;
+    const exists = sql`exists (select 1 from molecule_identifiers i where i.molecule_id = ${molecules.id} and i.label = ${label} and ${match})`;
+    return f.op === 'ne' ? sql`not ${exists}` : exists;
+  }
+  if (!isColumnKey(f.field)) throw badParam('filter', `unknown field "${f.field}"`);
+  const col = moleculeColumns[f.field];
+  if (f.op === 'contains') {
+    if (col.type !== 'text') throw badParam('filter', `contains works on text fields, not ${f.field}`);
+    return sql`${col.column} ilike ${'%' + f.value + '%'}`;
+  }
+  if (col.type === 'number') {
+    const n = f.field === 'registry_number' ? (parseRegistryNumber(f.value) ?? numberValue(f)) : numberValue(f);
+    return sql`${col.column} ${sql.raw(FILTER_OPS[f.op])} ${n}`;
+  }
+  if (col.type === 'date') {
+    const d = new Date(f.value);
+    if (Number.isNaN(d.getTime())) throw badParam('filter', `"${f.value}" is not a date`);
+    return sql`${col.column} ${sql.raw(FILTER_OPS[f.op])} ${d}`;
+  }
+  return sql`${col.column} ${sql.raw(FILTER_OPS[f.op])} ${f.value}`;
+}
+
+function whereFor(organizationId: string, query: MoleculeQuery): SQL {
+  const parts: SQL[] = [sql`${molecules.organizationId} = ${organizationId}`];
+  const q = query.q?.trim();
+  if (q) {
+    const like = '%' + q.replace(/[%_\\]/g, (c) => '\\' + c) + '%';
+    const number = parseRegistryNumber(q);
+    const alternatives: SQL[] = [
+      sql`${molecules.name} ilike ${like}`,
+      sql`${molecules.canonicalSmiles} = ${q}`,
+      sql`exists (select 1 from molecule_identifiers i where i.molecule_id = ${molecules.id} and i.value ilike ${like})`
+    ];
+    if (/^[A-Z]{2,14}(-[A-Z]{0,10}(-[A-Z])?)?$/i.test(q)) alternatives.push(sql`${molecules.inchikey} like ${q.toUpperCase() + '%'}`);
+    if (number !== null) alternatives.push(sql`${molecules.registryNumber} = ${number}`);
+    parts.push(sql`(${sql.join(alternatives, sql` or `)})`);
+  }
+  for (const f of query.filters ?? []) parts.push(filterCondition(f));
+  if (query.importId) {
+    if (!UUID.test(query.importId)) throw badParam('import_id', 'must be a UUID');
+    parts.push(
+      sql`(${molecules.createdByImportId} = ${query.importId} or exists (select 1 from molecule_inputs mi where mi.molecule_id = ${molecules.id} and mi.import_id = ${query.importId}))`
+    );
+  }
+  if (query.ids) {
+    const ids = query.ids.filter((x) => UUID.test(x));
+    if (ids.length !== query.ids.length) throw badParam('ids', 'must be UUIDs');
+    parts.push(ids.length ? inArray(molecules.id, ids) : sql`false`);
+  }
+  return sql.join(parts, sql` and `);
+}
+
+function orderFor(sort: string | null | undefined): SQL[] {
+  const raw = sort?.trim() || '-registry_number';
+  const descending = raw.startsWith('-');
+  const key = descending ? raw.slice(1) : raw;
+  const dir = sql.raw(descending ? 'desc' : 'asc');
+  if (key.startsWith('prop:')) {
+    const name = key.slice(5);
+    const expr = sql`(select max(p.value_num) from molecule_properties p where p.molecule_id = ${molecules.id} and p.name = ${name})`;
+    return [sql`${expr} ${dir} nulls last`, sql`${molecules.registryNumber} desc`];
+  }
+  if (!isColumnKey(key)) throw badParam('sort', `unknown field "${key}"`);
+  return [sql`${moleculeColumns[key].column} ${dir} nulls last`, sql`${molecules.registryNumber} desc`];
+}
+
+/** Latest value of each property, and all identifiers, for a page of molecules. */
+async function decorate(db: DbOrTx, rows: Array<typeof molecules.$inferSelect>) {
+  const ids = rows.map((r) => r.id);
+  if (!ids.length) return [];
+  const [idRows, propRows] = await Promise.all([
+    db
+      .select({ moleculeId: moleculeIdentifiers.moleculeId, label: moleculeIdentifiers.label, value: moleculeIdentifiers.value })
+      .from(moleculeIdentifiers)
+      .where(inArray(moleculeIdentifiers.moleculeId, ids))
+      .orderBy(asc(moleculeIdentifiers.createdAt)),
+    db
+      .selectDistinctOn([moleculeProperties.moleculeId, moleculeProperties.name], {
+        moleculeId: moleculeProperties.moleculeId,
+        name: moleculeProperties.name,
+        value: moleculeProperties.valueNum,
+        valueText: moleculeProperties.valueText,
+        unit: moleculeProperties.unit
+      })
+      .from(moleculeProperties)
+      .where(inArray(moleculeProperties.moleculeId, ids))
+      .orderBy(moleculeProperties.moleculeId, moleculeProperties.name, desc(moleculeProperties.createdAt))
+  ]);
+  const byMolecule = new Map<string, { identifiers: Array<{ label: string; value: string }>; properties: Record<string, { value: number | null; value_text: string | null; unit: string | null }> }>();
+  for (const id of ids) byMolecule.set(id, { identifiers: [], properties: {} });
+  for (const r of idRows) byMolecule.get(r.moleculeId)!.identifiers.push({ label: r.label, value: r.value });
+  for (const p of propRows) byMolecule.get(p.moleculeId)!.properties[p.name] = { value: p.value, value_text: p.valueText, unit: p.unit };
+  return rows.map((r) => ({ ...presentSummary(r), ...byMolecule.get(r.id)! }));
+}
+
+export async function listMolecules(db: DbOrTx, actor: Actor | null, query: MoleculeQuery, page: { page: number; pageSize: number }) {
+  const a = requireRole(actor, 'viewer');
+  const where = whereFor(a.organization.id, query);
+  const order = orderFor(query.sort);
+  const [rows, [{ total }]] = await Promise.all([
+    db
+      .select()
+      .from(molecules)
+      .where(where)
+      .orderBy(...order)
+      .limit(page.pageSize)
+      .offset((page.page - 1) * page.pageSize),
+    db.select({ total: sql<number>`count(*)::int` }).from(molecules).where(where)
+  ]);
+  return { data: await decorate(db, rows), total };
+}
+
+/** Everything the column chooser and filter builder can offer. */
+export async function moleculeFields(db: DbOrTx, actor: Actor | null) {
+  const a = requireRole(actor, 'viewer');
+  const orgId = a.organization.id;
+  const [props, labels] = await Promise.all([
+    db.execute<{ name: string; unit: string | null; count: number }>(sql`
+      select name, (array_agg(unit order by created_at desc) filter (where unit is not null))[1] as unit, count(distinct molecule_id)::int as count
+      from molecule_properties where organization_id = ${orgId} group by name order by name`),
+    db.execute<{ label: string; count: number }>(sql`
+      select label, count(distinct molecule_id)::int as count
+      from molecule_identifiers where organization_id = ${orgId} group by label order by label`)
+  ]);
+  return {
+    columns: Object.entries(moleculeColumns).map(([key, c]) => ({ key, label: c.label, type: c.type })),
+    properties: props.rows,
+    identifier_labels: labels.rows
+  };
+}
+
+/**
+ * Every molecule matching `query`, in pages of `batchSize`, for streaming
+ * exports. Keyset pagination on registry number keeps each page cheap.
+ */
+export async function* exportMolecules(db: DbOrTx, actor: Actor | null, query: MoleculeQuery, batchSize = 1000) {
+  const a = requireRole(actor, 'viewer');
+  const where = whereFor(a.organization.id, { ...query, sort: null });
+  let after = 0;
+  for (;;) {
+    const rows = await db
+      .select()
+      .from(molecules)
+      .where(and(where, sql`${molecules.registryNumber} > ${after}`))
+      .orderBy(asc(molecules.registryNumber))
+      .limit(batchSize);
+    if (!rows.length) return;
+    yield await decorate(db, rows);
+    after = rows[rows.length - 1].registryNumber;
+    if (rows.length < batchSize) return;
+  }
+}

@@ -1,0 +1,106 @@
+/** Number, date and size formatting shared by the registry pages. */
+import type { PropertyValue } from './types';
+
+/** Decimals per descriptor: MW 2, exact mass 4, cLogP 2, TPSA 1, Fsp3 2, counts 0. */
+const DECIMALS: Record<string, number> = {
+  average_mw: 2,
+  exact_mass: 4,
+  clogp: 2,
+  tpsa: 1,
+  fraction_csp3: 2,
+  hbd: 0,
+  hba: 0,
+  rotatable_bonds: 0,
+  heavy_atoms: 0,
+  aromatic_rings: 0
+};
+
+/** Short, conventional labels (the API's /molecules/fields labels win when present). */
+export const DESCRIPTOR_LABELS: Record<string, string> = {
+  average_mw: 'MW',
+  exact_mass: 'Exact mass',
+  clogp: 'cLogP',
+  tpsa: 'TPSA',
+  hbd: 'HBD',
+  hba: 'HBA',
+  rotatable_bonds: 'Rot. bonds',
+  heavy_atoms: 'Heavy atoms',
+  aromatic_rings: 'Arom. rings',
+  fraction_csp3: 'Fsp3',
+  registry_number: 'Registry no.',
+  name: 'Name',
+  created_at: 'Registered'
+};
+
+/** Units shown beside descriptor values in the molecule page. */
+export const DESCRIPTOR_UNITS: Record<string, string> = { average_mw: 'g/mol', exact_mass: 'Da', tpsa: 'Å²' };
+
+export const DESCRIPTOR_HELP: Record<string, string> = {
+  average_mw: 'Average molecular weight',
+  exact_mass: 'Monoisotopic mass',
+  clogp: 'Crippen calculated logP',
+  tpsa: 'Topological polar surface area',
+  hbd: 'Hydrogen-bond donors (Lipinski)',
+  hba: 'Hydrogen-bond acceptors (Lipinski)',
+  rotatable_bonds: 'Rotatable bonds',
+  heavy_atoms: 'Heavy (non-hydrogen) atoms',
+  aromatic_rings: 'Aromatic rings',
+  fraction_csp3: 'Fraction of sp3 carbons'
+};
+
+const intFmt = new Intl.NumberFormat('en-US');
+export const fmtInt = (n: number | null | undefined) => (n == null ? '—' : intFmt.format(n));
+
+export function fmtDescriptor(key: string, v: number | null | undefined): string {
+  if (v == null || Number.isNaN(v)) return '—';
+  const d = DECIMALS[key];
+  if (d === undefined) return fmtValue(v);
+  return v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d, useGrouping: false });
+}
+
+/** A measured value: up to 4 significant decimals, scientific notation when very small or large. */
+export function fmtValue(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e6 || a < 1e-3) return v.toExponential(2).replace('e+', 'e');
+  return String(Number(v.toPrecision(a >= 1000 ? 7 : 4)));
+}
+
+/** A property as uploaded: the number when it parsed, otherwise the text given (e.g. "<0.1", "inactive"). */
+export function fmtProperty(p: Pick<PropertyValue, 'value' | 'value_text'> | null | undefined): string {
+  if (!p) return '—';
+  if (p.value != null) return fmtValue(p.value);
+  return p.value_text ?? '—';
+}
+
+export const fmtDate = (d: string | Date | null | undefined) =>
+  d ? new Date(d).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }) : '—';
+
+export const fmtDateTime = (d: string | Date | null | undefined) =>
+  d
+    ? new Date(d).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+    : '—';
+
+export function fmtBytes(n: number | null | undefined): string {
+  if (n == null) return '—';
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+export function fmtDuration(ms: number | null | undefined): string {
+  if (ms == null || ms < 0) return '—';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export const plural = (n: number, one: string, many = one + 's') => `${fmtInt(n)} ${n === 1 ? one : many}`;

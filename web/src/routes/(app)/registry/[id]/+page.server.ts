@@ -1,0 +1,7 @@
+import { apiOrError } from '$lib/components/registry/api';
+import type { Molecule } from '$lib/components/registry/types';
+
+export const load = async ({ fetch, params }) => {
+  const { data: molecule } = await apiOrError<Molecule>(fetch, `/api/v1/molecules/${encodeURIComponent(params.id)}`);
+  return { molecule };
+};

@@ -1,0 +1,42 @@
+import { fail } from '@sveltejs/kit';
+import { apiOrError, ApiError, postJson, toHttpError } from '$lib/components/registry/api';
+import { ACTIVE_STATUSES, type ImportJob, type ImportRowError, type Meta } from '$lib/components/registry/types';
+
+const ERRORS_PAGE_SIZE = 50;
+
+export const load = async ({ fetch, params, url, depends }) => {
+  depends('app:import');
+  const id = encodeURIComponent(params.id);
+  const { data: job } = await apiOrError<ImportJob>(fetch, `/api/v1/imports/${id}`);
+
+  // Rejected rows are listed once the import has stopped (the table would churn while it runs).
+  let errors: { rows: ImportRowError[]; meta: Meta } | null = null;
+  if (!ACTIVE_STATUSES.includes(job.status) && job.invalid > 0) {
+    const n = Number(url.searchParams.get('errors_page'));
+    const page = Number.isInteger(n) && n > 0 ? n : 1;
+    const res = await apiOrError<ImportRowError[]>(fetch, `/api/v1/imports/${id}/errors?page=${page}&page_size=${ERRORS_PAGE_SIZE}`);
+    errors = { rows: res.data, meta: res.meta ?? { page, page_size: ERRORS_PAGE_SIZE, total: res.data.length } };
+  }
+  return { job, errors };
+};
+
+async function call(fetch: typeof globalThis.fetch, path: string) {
+  try {
+    await postJson<ImportJob>(fetch, path);
+    return null;
+  } catch (err) {
+    if (err instanceof ApiError && err.status < 500 && err.status !== 401) return fail(err.status, { message: err.message, action: path.split('/').pop() });
+    throw toHttpError(err);
+  }
+}
+
+export const actions = {
+  cancel: async ({ fetch, params }) => (await call(fetch, `/api/v1/imports/${encodeURIComponent(params.id)}/cancel`)) ?? { cancelled: true },
+  revert: async ({ fetch, params, request }) => {
+    const fd = await request.formData();
+    // Without JavaScript the confirmation is a second step on the page.
+    if (fd.get('confirm') !== 'yes') return { askRevert: true };
+    return (await call(fetch, `/api/v1/imports/${encodeURIComponent(params.id)}/revert`)) ?? { reverted: true };
+  }
+};
+

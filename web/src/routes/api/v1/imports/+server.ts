@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import { AppError } from '$common/errors';
+import { importMappingSchema, type ImportMapping } from '$common/import-mapping';
+import { requireRole } from '$db/access/authorize';
+import { createImport, getTemplate, listImports, presentImport } from '$db/access/imports';
+import { getDb, getEnv, getQueues } from '$lib/server/context';
+import { endpoint, ok } from '$lib/server/api/respond';
+import { parsePage } from '$lib/server/api/query';
+import { clientInfo } from '$lib/server/client-info';
+import { receiveUpload } from '$lib/server/uploads';
+import { checkMappingAgainstColumns, previewFile } from '$workers/ingest/preview';
+
+export const GET = endpoint(async ({ locals, url }) => {
+  const page = parsePage(url, { pageSize: 20, max: 100 });
+  const { data, total } = await listImports(getDb(), locals.actor, page);
+  return ok(data, { meta: { page: page.page, page_size: page.pageSize, total } });
+});
+
+function parseMapping(text: string): ImportMapping {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AppError('VALIDATION_ERROR', 'mapping is not valid JSON', [{ field: 'mapping', message: 'must be a JSON object' }]);
+  }
+  const parsed = importMappingSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new AppError(
+      'VALIDATION_ERROR',
+      'The column mapping is not valid',
+      parsed.error.issues.map((i) => ({ field: ['mapping', ...i.path.map(String)].join('.'), message: i.message }))
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Accept a file: stream it to disk, read its head to learn format, encoding
+ * and columns, check the mapping (given, from a template, or suggested), then
+ * queue the import. The worker does the rest; 202 with the import's id.
+ */
+export const POST = endpoint(async (event) => {
+  const actor = requireRole(event.locals.actor, 'scientist');
+  const env = getEnv();
+  const upload = await receiveUpload(event.request, { uploadDir: path.resolve(env.UPLOAD_DIR), maxBytes: env.IMPORT_MAX_BYTES });
+  try {
+    const preview = await previewFile(upload.path, { filename: upload.filename });
+    let mapping: ImportMapping;
+    if (upload.fields.mapping) mapping = parseMapping(upload.fields.mapping);
+    else if (upload.fields.template_id) mapping = parseMapping(JSON.stringify((await getTemplate(getDb(), actor, upload.fields.template_id)).mapping));
+    else if (preview.suggestedMapping) mapping = preview.suggestedMapping;
+    else {
+      throw new AppError('VALIDATION_ERROR', 'No structure column found; send a mapping that names the SMILES or molblock column', [
+        { field: 'mapping.structure', message: `no column looks like SMILES; columns are: ${preview.columns.join(', ')}` }
+      ]);
+    }
+    checkMappingAgainstColumns(mapping, preview.columns);
+    const row = await createImport(
+      getDb(),
+      actor,
+      {
+        filename: upload.filename,
+        format: preview.format,
+        compression: preview.compression,
+        encoding: preview.encoding,
+        sizeBytes: upload.sizeBytes,
+        storagePath: upload.path,
+        mapping,
+        libraryId: upload.fields.library_id || null
+      },
+      clientInfo(event)
+    );
+    // The job id is the import id: enqueueing twice cannot start two imports of one file.
+    await getQueues().enqueue(
+      'ingest',
+      'import',
+      { owner: { userId: actor.user.id, organizationId: actor.organization.id }, importId: row.id },
+      { jobId: row.id }
+    );
+    return ok(presentImport(row, { id: actor.user.id, name: actor.user.name }), { status: 202 });
+  } catch (err) {
+    await rm(upload.path, { force: true });
+    throw err;
+  }
+});
