@@ -12,7 +12,7 @@ describe('document registry', () => {
   });
 
   it.each([
-    ['unknown kind', `library:${id}`],
+    ['unknown kind', `dashboard:${id}`],
     ['not a uuid', 'organization:42'],
     ['upper-case uuid (one name per organisation)', `organization:${id.toUpperCase()}`],
     ['suffix', `organization:${id}:draft`],

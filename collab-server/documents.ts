@@ -12,7 +12,10 @@ import { and, eq } from 'drizzle-orm';
 import type * as Y from 'yjs';
 import type { Actor } from '../db/auth';
 import type { DbOrTx, Tx } from '../db/client';
-import { memberships, type MembershipRole } from '../db/schema';
+import { libraryAccess } from '../db/access/libraries';
+import { libraries, memberships, type MembershipRole } from '../db/schema';
+import { ensureLanes } from '../common/board';
+import { projectLibraryBoard } from './library-board';
 
 /** What a connection may do with a document. Read-only connections get `connectionConfig.readOnly`. */
 export type Access = 'edit' | 'read';
@@ -25,13 +28,44 @@ export interface DocumentRef {
   id: string;
 }
 
+/** One change this node applied to a document since its last store, with who made it. */
+export interface RecordedChange {
+  /** The user whose connection sent it; null for the server itself (imports, restores by the system). */
+  userId: string | null;
+  update: Uint8Array;
+  at: Date;
+  /** Set by server-side edits that restore an earlier version (board history). */
+  restoredFrom?: number | null;
+}
+
+/** A mention in a comment, to be turned into a notification (deduplicated by `key`). */
+export interface MentionNotice {
+  key: string;
+  userId: string;
+  organizationId: string | null;
+  title: string;
+  body: string | null;
+  link: string;
+}
+
+/** What a projector gets besides the state: what was stored before, and what changed since, by whom. */
+export interface StoreContext {
+  /** The state stored before this one (null for a new document). */
+  previous: Uint8Array | null;
+  /** Changes made through this node's connections since the last successful store, in order. */
+  changes: RecordedChange[];
+  /** Queue a notification (after the transaction commits). */
+  notify(notice: MentionNotice): void;
+}
+
 /**
  * Derives rows from a document inside the transaction that stores its state.
  * `ydoc` is decoded from exactly the bytes being written (not the live document),
  * so the projection always matches the stored state. Throwing rolls back the
- * state write too; the store is retried and the document stays dirty.
+ * state write too; the store is retried (with the same recorded changes) and
+ * the document stays dirty.
  */
-export type Projector = (tx: Tx, documentName: string, ydoc: Y.Doc, ref: DocumentRef) => Promise<void>;
+export type Projector = (tx: Tx, documentName: string, ydoc: Y.Doc, ref: DocumentRef, store: StoreContext) => Promise<void>;
 
 export interface DocumentKind {
   /** Short name used in logs and as the key of `projectors` overrides. */
@@ -43,6 +77,8 @@ export interface DocumentKind {
   /** Organisation owning the document (written to `collab_documents.organization_id`); null refuses to store. */
   organizationId(db: DbOrTx, id: string): Promise<string | null>;
   project?: Projector;
+  /** Shapes a document after it is loaded (e.g. default lanes); must be idempotent. Runs in one transaction with `origin`. */
+  initialize?(doc: Y.Doc, origin: unknown): void;
 }
 
 /** Longest document name we look at; anything longer is refused without a query. */
@@ -87,8 +123,27 @@ export const organizationDocument: DocumentKind = {
   organizationId: async (_db, id) => id
 };
 
+/**
+ * `library:<uuid>`: a library's live board (see common/board.ts). Access from
+ * the library's shares (db/access/libraries.ts): `edit` edits, `view` reads.
+ */
+export const libraryDocument: DocumentKind = {
+  kind: 'library',
+  pattern: new RegExp(`^library:(${UUID})$`),
+  async authorize(db, actor, id) {
+    const grant = await libraryAccess(db, actor, id);
+    return grant ? (grant.access === 'edit' ? 'edit' : 'read') : null;
+  },
+  async organizationId(db, id) {
+    const [row] = await db.select({ organizationId: libraries.organizationId }).from(libraries).where(eq(libraries.id, id));
+    return row?.organizationId ?? null;
+  },
+  project: projectLibraryBoard,
+  initialize: (doc, origin) => void ensureLanes(doc, origin)
+};
+
 /** The registry. Order matters only if patterns overlap: the first match wins. */
-export const documentKinds: readonly DocumentKind[] = [organizationDocument];
+export const documentKinds: readonly DocumentKind[] = [organizationDocument, libraryDocument];
 
 export function resolveDocument(name: string, kinds: readonly DocumentKind[] = documentKinds): DocumentRef | null {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_DOCUMENT_NAME_LENGTH) return null;

@@ -5,6 +5,7 @@
  * Redis, end the pg pool, exit 0 (1 if any step failed or took too long).
  */
 import { collabEnvSchema, loadEnv } from '../common/env';
+import { createQueues } from '../common/queues';
 import { closeDb, createDb } from '../db/client';
 import { createCollabServer } from './server';
 
@@ -13,8 +14,12 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 
 const env = loadEnv(collabEnvSchema, 'collab-server');
 const db = createDb(env.DATABASE_URL, { applicationName: 'crosslink-collab' });
+// @mentions on boards become notifications through the workers' queue.
+const queues = createQueues(env.REDIS_URL, env.REDIS_PREFIX);
 const collab = createCollabServer({
   db,
+  queues,
+  allowedOrigins: env.COLLAB_ALLOWED_ORIGINS,
   redisUrl: env.REDIS_URL,
   redisPrefix: env.REDIS_PREFIX,
   debounceMs: env.COLLAB_DEBOUNCE_MS,
@@ -40,6 +45,7 @@ function shutdown(why: string): Promise<void> {
       code = 1;
       console.error('[collab] shutdown error:', error);
     }
+    await queues.close().catch((error) => console.error('[collab] closing the queues failed:', error));
     try {
       await closeDb(db);
     } catch (error) {

@@ -61,10 +61,20 @@ import { Redis as IORedis } from 'ioredis';
 import * as Y from 'yjs';
 import { collabEnvSchema } from '../common/env';
 import { AppError } from '../common/errors';
-import { authenticateToken, type Actor } from '../db/auth';
+import type { QueueClient } from '../common/queues';
+import { authenticateToken, readCookie, SESSION_COOKIE, type Actor } from '../db/auth';
 import type { Db } from '../db/client';
 import { collabDocuments } from '../db/schema';
-import { documentKinds, resolveDocument, type Access, type DocumentKind, type Projector } from './documents';
+import {
+  documentKinds,
+  resolveDocument,
+  type Access,
+  type DocumentKind,
+  type MentionNotice,
+  type Projector,
+  type RecordedChange
+} from './documents';
+import { internalApi } from './internal-api';
 
 /** Stands in for a user when the server itself changes a document (imports, workers). */
 export interface SystemActor {
@@ -79,7 +89,12 @@ export type CollabActor = Actor | SystemActor;
 export interface CollabContext {
   actor: CollabActor;
   access: Access;
+  /** Server-side restores of an earlier board version say which change they go back to. */
+  restoredFrom?: number | null;
 }
+
+/** The user id a change is attributed to (null for the server itself). */
+export const actorUserId = (actor: CollabActor | undefined): string | null => (actor && 'user' in actor ? actor.user.id : null);
 
 export type RefusalReason = 'unauthenticated' | 'forbidden' | 'unknown-document';
 
@@ -130,6 +145,14 @@ export interface CollabServerOptions {
   /** Bound on `destroy()` waiting for documents to be stored and unloaded. Default 15 000. */
   shutdownTimeoutMs?: number;
   logger?: CollabLogger;
+  /** Where @mention notifications go (the `notifications` queue). Without it they are logged and dropped. */
+  queues?: Pick<QueueClient, 'enqueue'>;
+  /**
+   * Origins (besides the collab-server's own host name on any port) whose pages
+   * may connect with the session cookie. Cookie-authenticated sockets from
+   * other origins are refused (cross-site WebSocket hijacking).
+   */
+  allowedOrigins?: readonly string[];
 }
 
 export interface CollabServer {
@@ -220,6 +243,29 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   const events = new EventEmitter<CollabEvents>();
   /** Documents whose last store failed (retried on next change / flush / unload). */
   const dirty = new Set<string>();
+  /** Changes applied through this node's connections since each document's last successful store. */
+  const changeLog = new Map<string, RecordedChange[]>();
+
+  function deliver(notices: MentionNotice[]) {
+    for (const n of notices) {
+      if (!opts.queues) {
+        log.warn(`no queue configured; dropping notification for ${n.userId}: ${n.title}`);
+        continue;
+      }
+      opts.queues
+        .enqueue(
+          'notifications',
+          'deliver',
+          {
+            owner: { userId: n.userId, organizationId: n.organizationId },
+            notification: { userId: n.userId, organizationId: n.organizationId, kind: 'library.mention', title: n.title, body: n.body, link: n.link }
+          },
+          // A retried store describes the same comment again: one notification per comment and person.
+          { jobId: n.key.replace(/:/g, '-') }
+        )
+        .catch((err: Error) => log.warn(`queueing a mention notification failed: ${err.message}`));
+    }
+  }
 
   // ---- persistence --------------------------------------------------------
 
@@ -227,6 +273,10 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   async function persist(documentName: string, state: Uint8Array) {
     const ref = resolveDocument(documentName, kinds);
     if (!ref) throw new AppError('NOT_FOUND', `${documentName}: no document kind matches this name`);
+    // Taken before the first await, so they are exactly the changes in `state` not yet stored by this node.
+    const changes = changeLog.get(documentName) ?? [];
+    changeLog.delete(documentName);
+    const notices: MentionNotice[] = [];
     const snapshot = new Y.Doc();
     try {
       try {
@@ -234,10 +284,13 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
       } catch (error) {
         throw new CorruptStateError(documentName, error);
       }
-      const projector = projectors[ref.kind.kind] ?? ref.kind.project;
+      const projector = (projectors[ref.kind.kind] as Projector | undefined) ?? ref.kind.project;
       const organizationId = await db.transaction(async (tx) => {
         const organizationId = await ref.kind.organizationId(tx, ref.id);
         if (!organizationId) throw new AppError('NOT_FOUND', `${documentName}: owning organisation not found`);
+        const [prev] = projector
+          ? await tx.select({ state: collabDocuments.state }).from(collabDocuments).where(eq(collabDocuments.name, documentName)).for('update')
+          : [];
         await tx
           .insert(collabDocuments)
           .values({ name: documentName, organizationId, state })
@@ -245,10 +298,17 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
             target: collabDocuments.name,
             set: { organizationId, state, updatedAt: sql`now()` }
           });
-        if (projector) await projector(tx, documentName, snapshot, ref);
+        if (projector) {
+          await projector(tx, documentName, snapshot, ref, { previous: prev?.state ?? null, changes, notify: (n) => notices.push(n) });
+        }
         return organizationId;
       });
+      deliver(notices);
       return { organizationId, bytes: state.byteLength };
+    } catch (error) {
+      // Not stored: keep the changes for the next attempt, before any that came in meanwhile.
+      changeLog.set(documentName, [...changes, ...(changeLog.get(documentName) ?? [])]);
+      throw error;
     } finally {
       snapshot.destroy();
     }
@@ -307,12 +367,20 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
 
   const auth: Extension = {
     extensionName: 'CrosslinkAuth',
-    async onAuthenticate({ token, documentName, connectionConfig }): Promise<CollabContext> {
+    async onAuthenticate({ token, documentName, connectionConfig, requestHeaders }): Promise<CollabContext> {
       const refuse = (reason: RefusalReason, message: string, userId: string | null = null) => {
         events.emit('refused', { documentName, reason, userId });
         return refusal(reason, message);
       };
-      const actor = await authenticateToken(db, token);
+      // Browsers send token "cookie": the httpOnly session cookie came with the WebSocket upgrade.
+      let credential = token;
+      if (token === 'cookie') {
+        if (!cookieOriginAllowed(requestHeaders.origin, requestHeaders.host, opts.allowedOrigins ?? [])) {
+          throw refuse('unauthenticated', 'The session cookie is only accepted from Crosslink pages');
+        }
+        credential = readCookie(requestHeaders.cookie, SESSION_COOKIE) ?? '';
+      }
+      const actor = await authenticateToken(db, credential);
       if (!actor) throw refuse('unauthenticated', 'Sign in or send a valid token');
       const ref = resolveDocument(documentName, kinds);
       if (!ref) throw refuse('unknown-document', `Unknown document "${documentName.slice(0, 80)}"`, actor.user.id);
@@ -321,6 +389,38 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
       connectionConfig.readOnly = access === 'read';
       // Merged into the connection context by Hocuspocus.
       return { actor, access };
+    }
+  };
+
+  /**
+   * Records who changed what (for board history) and lets a kind shape a new
+   * document after it is loaded. Changes that came from other nodes through
+   * Redis are theirs to record.
+   */
+  const changeRecorder: Extension = {
+    extensionName: 'CrosslinkChangeLog',
+    // Before Redis (1000): Hocuspocus does not await onChange, and runs the chain
+    // one awaited extension at a time. First in line, the change is recorded
+    // synchronously, before the store it belongs to can start.
+    priority: 1001,
+    onChange({ documentName, update, context, transactionOrigin }: onChangePayload) {
+      if (redis && transactionOrigin === redis.redisTransactionOrigin) return Promise.resolve();
+      const ctx = context as Partial<CollabContext> | undefined;
+      const list = changeLog.get(documentName) ?? [];
+      list.push({ userId: actorUserId(ctx?.actor), update, at: new Date(), restoredFrom: ctx?.restoredFrom ?? null });
+      changeLog.set(documentName, list);
+      return Promise.resolve();
+    },
+    async afterLoadDocument({ documentName, document }) {
+      const ref = resolveDocument(documentName, kinds);
+      if (!ref?.kind.initialize) return;
+      // Origin with a system context, so the change is recorded as the server's.
+      const origin = { context: { actor: SYSTEM_ACTOR, access: 'edit' } satisfies CollabContext };
+      ref.kind.initialize(document, origin);
+    },
+    async afterUnloadDocument({ documentName }) {
+      // Anything left was stored by the last store (or is lost with the document if that failed).
+      if (!dirty.has(documentName)) changeLog.delete(documentName);
     }
   };
 
@@ -421,7 +521,13 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   //     extension added after it sees the stored content in its own
   //     onLoadDocument (add document-shaping extensions after this one);
   //     onStoreDocument writes state + projection.
-  const extensions: Extension[] = [...(redis ? [redis] : []), guard, auth, persistence];
+  //  5. ChangeLog (priority 1001, so in fact first): records each applied
+  //     change with its author synchronously in onChange; initialises new
+  //     documents of kinds that want it in afterLoadDocument (after
+  //     Persistence's onLoadDocument has filled them).
+  //  6. Internal API (onRequest): server-side changes from the web app and
+  //     workers, authenticated with the caller's token (internal-api.ts).
+  const extensions: Extension[] = [...(redis ? [redis] : []), guard, auth, persistence, changeRecorder, internalApi(() => collab, db)];
 
   const server = new Server(
     {
@@ -548,12 +654,12 @@ export async function withDocument<T>(
   collab: CollabServer,
   documentName: string,
   fn: (doc: Document) => T,
-  options: { actor?: CollabActor } = {}
+  options: { actor?: CollabActor; restoredFrom?: number | null } = {}
 ): Promise<T> {
   if (!resolveDocument(documentName, collab.kinds)) {
     throw new AppError('NOT_FOUND', `${documentName}: no document kind matches this name`);
   }
-  const context: CollabContext = { actor: options.actor ?? SYSTEM_ACTOR, access: 'edit' };
+  const context: CollabContext = { actor: options.actor ?? SYSTEM_ACTOR, access: 'edit', restoredFrom: options.restoredFrom ?? null };
   const connection = await collab.hocuspocus.openDirectConnection(documentName, context);
   let result!: T;
   try {
@@ -572,4 +678,21 @@ export async function withDocument<T>(
   return result;
 }
 
-export type { Access, DocumentKind, DocumentRef, Projector } from './documents';
+/**
+ * Cookie authentication is for Crosslink's own pages: the page's origin must
+ * have the collab-server's host name (any port: web and collab-server are
+ * usually one host on two ports) or be listed in `allowed`.
+ */
+export function cookieOriginAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (!origin) return false;
+  if (allowed.includes(origin)) return true;
+  try {
+    const o = new URL(origin);
+    const h = new URL(`http://${host ?? ''}`);
+    return o.hostname === h.hostname;
+  } catch {
+    return false;
+  }
+}
+
+export type { Access, DocumentKind, DocumentRef, Projector, StoreContext, RecordedChange } from './documents';

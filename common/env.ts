@@ -32,8 +32,12 @@ export const webEnvSchema = baseEnvSchema.extend({
   HOST: z.string().default('0.0.0.0'),
   /** Public URL of the web app; used for invite links and CSRF origin checks. */
   ORIGIN: z.url().optional(),
-  /** WebSocket URL browsers use to reach the collab-server. */
+  /** WebSocket URL browsers use to reach the collab-server (default: this page's host name, port COLLAB_PORT). */
   PUBLIC_COLLAB_URL: z.string().optional(),
+  /** Port of the collab-server, for the default PUBLIC_COLLAB_URL and COLLAB_INTERNAL_URL. */
+  COLLAB_PORT: port(1234),
+  /** Where the web app sends server-side document changes (the collab-server's HTTP API). */
+  COLLAB_INTERNAL_URL: z.url().optional(),
   /** Largest accepted request body in bytes (adapter-node); must exceed IMPORT_MAX_BYTES. */
   BODY_SIZE_LIMIT: z.coerce.number().int().positive().default(520 * 1024 * 1024),
   /** Largest import file accepted, in bytes (413 above it). */
@@ -45,7 +49,16 @@ export const collabEnvSchema = baseEnvSchema.extend({
   COLLAB_PORT: port(1234),
   COLLAB_HOST: z.string().default('0.0.0.0'),
   /** Milliseconds Hocuspocus waits after the last change before storing a document. */
-  COLLAB_DEBOUNCE_MS: z.coerce.number().int().min(0).default(500)
+  COLLAB_DEBOUNCE_MS: z.coerce.number().int().min(0).default(500),
+  /**
+   * Comma-separated page origins allowed to connect with the session cookie,
+   * besides any origin on the collab-server's own host name (e.g. the web app's ORIGIN
+   * when it is on another host name).
+   */
+  COLLAB_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
 });
 
 export const workersEnvSchema = baseEnvSchema.extend({

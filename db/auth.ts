@@ -170,3 +170,23 @@ export async function authenticateToken(db: DbOrTx, token: string | null | undef
     sessionExpiresAt: expiresAt
   };
 }
+
+/** The browser session cookie (set by the web app; read by socket.io and the collab-server too). */
+export const SESSION_COOKIE = 'crosslink_session';
+
+/** One cookie's value from a `Cookie` header, or null. */
+export function readCookie(cookieHeader: string | undefined, name: string): string | null {
+  if (!cookieHeader) return null;
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      return decodeURIComponent(value) || null;
+    } catch {
+      return value || null;
+    }
+  }
+  return null;
+}

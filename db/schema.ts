@@ -9,6 +9,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   customType,
   doublePrecision,
   index,
@@ -395,6 +396,117 @@ export const importTemplates = pgTable(
   },
   (t) => [uniqueIndex('import_templates_org_name_key').on(t.organizationId, t.name)]
 );
+
+// ── Libraries and live boards ──────────────────────────────────────────────
+
+export const libraryAccess = pgEnum('library_access', ['view', 'edit']);
+/** What members of the owning organisation get without a personal share (capped by their role). */
+export const libraryMemberAccess = pgEnum('library_member_access', ['none', 'view', 'edit']);
+
+/**
+ * A named set of molecules a team triages on a live board (`library:<id>`).
+ * Membership, lanes, order, tags, notes and comments live in the Yjs document;
+ * `library_molecules` is its projection, written in the transaction that stores it.
+ */
+export const libraries = pgTable(
+  'libraries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    memberAccess: libraryMemberAccess('member_access').notNull().default('edit'),
+    /** Projected from the board: its lanes in order, `[{ id, name }]`. */
+    boardLanes: jsonb('board_lanes').$type<Array<{ id: string; name: string }>>().notNull().default(sql`'[]'::jsonb`),
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+  },
+  (t) => [index('libraries_org_idx').on(t.organizationId, t.archivedAt)]
+);
+
+/** A share of one library with one member of the owning organisation or with a partner organisation. */
+export const libraryShares = pgTable(
+  'library_shares',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    libraryId: uuid('library_id')
+      .notNull()
+      .references(() => libraries.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    organizationId: uuid('organization_id').references(() => organizations.id, { onDelete: 'cascade' }),
+    access: libraryAccess('access').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt()
+  },
+  (t) => [
+    uniqueIndex('library_shares_user_key').on(t.libraryId, t.userId).where(sql`user_id is not null`),
+    uniqueIndex('library_shares_org_key').on(t.libraryId, t.organizationId).where(sql`organization_id is not null`),
+    index('library_shares_org_idx').on(t.organizationId),
+    check('library_shares_one_grantee', sql`(user_id is null) <> (organization_id is null)`)
+  ]
+);
+
+/** Projection of each board's cards: which molecules, in which lane, at which position, with which tags. */
+export const libraryMolecules = pgTable(
+  'library_molecules',
+  {
+    libraryId: uuid('library_id')
+      .notNull()
+      .references(() => libraries.id, { onDelete: 'cascade' }),
+    moleculeId: uuid('molecule_id')
+      .notNull()
+      .references(() => molecules.id, { onDelete: 'cascade' }),
+    laneId: text('lane_id').notNull(),
+    lane: text('lane').notNull(),
+    /** 0-based index of the lane on the board (sorting by lane, then position, gives board order). */
+    laneOrder: integer('lane_order').notNull(),
+    /** 0-based rank within the lane. */
+    position: integer('position').notNull(),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    addedBy: uuid('added_by').references(() => users.id, { onDelete: 'set null' }),
+    addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow()
+  },
+  (t) => [
+    primaryKey({ columns: [t.libraryId, t.moleculeId] }),
+    index('library_molecules_molecule_idx').on(t.moleculeId),
+    index('library_molecules_order_idx').on(t.libraryId, t.laneOrder, t.position)
+  ]
+);
+
+/**
+ * Board history: every stored batch of changes, attributed to the user whose
+ * connection made it, with the Yjs update and a description in words. Every
+ * SNAPSHOT_EVERY changes a full state is kept beside the update (compaction:
+ * a version is rebuilt from the nearest snapshot, never from the first update).
+ */
+export const boardChanges = pgTable(
+  'board_changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    libraryId: uuid('library_id')
+      .notNull()
+      .references(() => libraries.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+    update: bytea('update').notNull(),
+    /** Full document state after this change, kept every SNAPSHOT_EVERY changes. */
+    snapshot: bytea('snapshot'),
+    /** What changed, in words: `[{ text: 'moved CX-000012 from Make to Test', … }]`. */
+    summary: jsonb('summary').notNull(),
+    /** A restore records which change it went back to. */
+    restoredFrom: bigint('restored_from', { mode: 'number' }),
+    createdAt: createdAt()
+  },
+  (t) => [index('board_changes_library_idx').on(t.libraryId, t.id)]
+);
+
+export type Library = typeof libraries.$inferSelect;
+export type LibraryAccess = (typeof libraryAccess.enumValues)[number];
+export type LibraryMemberAccess = (typeof libraryMemberAccess.enumValues)[number];
+export type BoardChange = typeof boardChanges.$inferSelect;
 
 export type Molecule = typeof molecules.$inferSelect;
 export type Import = typeof imports.$inferSelect;

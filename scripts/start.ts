@@ -163,13 +163,11 @@ export async function assertPortFree(port: number, envName: string): Promise<voi
 export function startStack(opts: StackOptions): Stack {
   const log = opts.log ?? console.log;
   const url = `http://localhost:${opts.port}`;
-  const collabUrl = `ws://localhost:${opts.collabPort}`;
   const env: Record<string, string | undefined> = {
     ...process.env,
     NODE_ENV: 'production',
     PORT: String(opts.port),
     COLLAB_PORT: String(opts.collabPort),
-    PUBLIC_COLLAB_URL: collabUrl,
     ORIGIN: url,
     ...opts.env
   };
@@ -205,7 +203,7 @@ export function startStack(opts: StackOptions): Stack {
 
   return {
     url,
-    collabUrl,
+    collabUrl: `ws://localhost:${opts.collabPort}`,
     async ready(timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       const health = `http://127.0.0.1:${opts.port}/api/v1/health`;

@@ -127,7 +127,7 @@ describe('organization documents', () => {
     const { org, editorA } = await orgWithMembers();
     const collab = await h.startServer();
     const names = [
-      `library:${org.id}`,
+      `dashboard:${org.id}`,
       'organization:not-a-uuid',
       `organization:${org.id.toUpperCase()}`,
       `organization:${org.id}:extra`,
@@ -303,7 +303,7 @@ describe('withDocument', () => {
 
   it('rejects names no kind matches', async () => {
     const collab = await h.startServer();
-    await expect(withDocument(collab, `library:${randomUUID()}`, () => 1)).rejects.toBeInstanceOf(AppError);
+    await expect(withDocument(collab, `dashboard:${randomUUID()}`, () => 1)).rejects.toBeInstanceOf(AppError);
     expect(collab.hocuspocus.getDocumentsCount()).toBe(0);
   });
 });

@@ -202,7 +202,7 @@ export async function registerMolecule(
 
 // ── Reading ────────────────────────────────────────────────────────────────
 
-const presentSummary = (m: typeof molecules.$inferSelect) => ({
+export const presentMolecule = (m: typeof molecules.$inferSelect) => ({
   id: m.id,
   registry_number: formatRegistryNumber(m.registryNumber),
   name: m.name,
@@ -247,7 +247,7 @@ export async function getMolecule(db: DbOrTx, actor: Actor | null, id: string) {
         .where(and(inArray(imports.id, importIds), eq(imports.organizationId, a.organization.id)))
     : [];
   return {
-    ...presentSummary(m),
+    ...presentMolecule(m),
     inchi: m.inchi,
     identifiers: ids.map((i) => ({ label: i.label, value: i.value, import_id: i.importId, created_at: i.createdAt })),
     properties: props.map((p) => ({
@@ -272,14 +272,17 @@ export async function getMolecule(db: DbOrTx, actor: Actor | null, id: string) {
 }
 
 /** Just what a depiction needs; scoped like everything else. */
-export async function getMoleculeStructure(db: DbOrTx, actor: Actor | null, id: string) {
+export async function getMoleculeStructure(
+  db: DbOrTx,
+  actor: Actor | null,
+  id: string,
+  /** A partner sees a sponsor's structure when it is on a board shared with them (db/access/libraries.ts). */
+  visibleElsewhere?: (actor: Actor, moleculeId: string) => Promise<boolean>
+) {
   const a = requireRole(actor, 'viewer');
   if (!UUID.test(id)) throw notFound('Molecule');
-  const [m] = await db
-    .select({ smiles: molecules.canonicalSmiles })
-    .from(molecules)
-    .where(and(eq(molecules.id, id), eq(molecules.organizationId, a.organization.id)));
-  if (!m) throw notFound('Molecule');
+  const [m] = await db.select({ smiles: molecules.canonicalSmiles, organizationId: molecules.organizationId }).from(molecules).where(eq(molecules.id, id));
+  if (!m || (m.organizationId !== a.organization.id && !(visibleElsewhere && (await visibleElsewhere(a, id))))) throw notFound('Molecule');
   return m.smiles;
 }
 
@@ -406,7 +409,7 @@ function orderFor(sort: string | null | undefined): SQL[] {
 }
 
 /** Latest value of each property, and all identifiers, for a page of molecules. */
-async function decorate(db: DbOrTx, rows: Array<typeof molecules.$inferSelect>) {
+export async function decorateMolecules(db: DbOrTx, rows: Array<typeof molecules.$inferSelect>) {
   const ids = rows.map((r) => r.id);
   if (!ids.length) return [];
   const [idRows, propRows] = await Promise.all([
@@ -431,7 +434,7 @@ async function decorate(db: DbOrTx, rows: Array<typeof molecules.$inferSelect>) 
   for (const id of ids) byMolecule.set(id, { identifiers: [], properties: {} });
   for (const r of idRows) byMolecule.get(r.moleculeId)!.identifiers.push({ label: r.label, value: r.value });
   for (const p of propRows) byMolecule.get(p.moleculeId)!.properties[p.name] = { value: p.value, value_text: p.valueText, unit: p.unit };
-  return rows.map((r) => ({ ...presentSummary(r), ...byMolecule.get(r.id)! }));
+  return rows.map((r) => ({ ...presentMolecule(r), ...byMolecule.get(r.id)! }));
 }
 
 export async function listMolecules(db: DbOrTx, actor: Actor | null, query: MoleculeQuery, page: { page: number; pageSize: number }) {
@@ -448,7 +451,7 @@ export async function listMolecules(db: DbOrTx, actor: Actor | null, query: Mole
       .offset((page.page - 1) * page.pageSize),
     db.select({ total: sql<number>`count(*)::int` }).from(molecules).where(where)
   ]);
-  return { data: await decorate(db, rows), total };
+  return { data: await decorateMolecules(db, rows), total };
 }
 
 /** Everything the column chooser and filter builder can offer. */
@@ -486,7 +489,7 @@ export async function* exportMolecules(db: DbOrTx, actor: Actor | null, query: M
       .orderBy(asc(molecules.registryNumber))
       .limit(batchSize);
     if (!rows.length) return;
-    yield await decorate(db, rows);
+    yield await decorateMolecules(db, rows);
     after = rows[rows.length - 1].registryNumber;
     if (rows.length < batchSize) return;
   }

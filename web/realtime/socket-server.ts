@@ -33,12 +33,11 @@ import {
   type ServerToClientEvents,
   type SocketData
 } from '../../common/realtime-events';
-import { authenticateToken } from '../../db/auth';
+import { authenticateToken, readCookie, SESSION_COOKIE } from '../../db/auth';
 import type { Db } from '../../db/client';
 import { markNotificationsRead, unreadCount } from '../../db/access/notifications';
 
-/** Must match web/src/lib/server/session-cookie.ts. */
-export const SESSION_COOKIE = 'crosslink_session';
+export { readCookie, SESSION_COOKIE };
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -192,21 +191,6 @@ function header(headers: HandshakeHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function readCookie(cookieHeader: string | undefined, name: string): string | null {
-  if (!cookieHeader) return null;
-  for (const part of cookieHeader.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    try {
-      return decodeURIComponent(value) || null;
-    } catch {
-      return value || null;
-    }
-  }
-  return null;
-}
 
 function safeOrigin(value: string): string {
   try {

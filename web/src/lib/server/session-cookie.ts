@@ -1,6 +1,8 @@
 import type { Cookies } from '@sveltejs/kit';
 
-export const SESSION_COOKIE = 'crosslink_session';
+import { SESSION_COOKIE } from '$db/auth';
+
+export { SESSION_COOKIE };
 
 export function setSessionCookie(cookies: Cookies, token: string, expiresAt: Date) {
   cookies.set(SESSION_COOKIE, token, {

@@ -1,5 +1,5 @@
 import { listNotifications, unreadCount } from '$db/access/notifications';
-import { getDb } from '$lib/server/context';
+import { getDb, getEnv } from '$lib/server/context';
 
 export const load = async ({ locals }) => {
   const actor = locals.actor!; // hooks.server.ts redirects anonymous visitors to /login
@@ -7,5 +7,12 @@ export const load = async ({ locals }) => {
     listNotifications(getDb(), actor.user.id, { limit: 20 }),
     unreadCount(getDb(), actor.user.id)
   ]);
-  return { notifications: JSON.parse(JSON.stringify(notifications)), unread };
+  const env = getEnv();
+  return {
+    notifications: JSON.parse(JSON.stringify(notifications)),
+    unread,
+    // Live documents: PUBLIC_COLLAB_URL, else the page's own host name on COLLAB_PORT (so the
+    // session cookie, which is per host name, reaches the collab-server).
+    collab: { url: env.PUBLIC_COLLAB_URL ?? null, port: env.COLLAB_PORT }
+  };
 };

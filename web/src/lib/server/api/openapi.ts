@@ -8,6 +8,7 @@ import { z } from 'zod';
 import * as s from './schemas';
 import { registerMoleculeRequest, saveTemplateRequest } from './registry-schemas';
 import { importMappingSchema } from '$common/import-mapping';
+import { addLibraryMoleculesRequest, createLibraryRequest, shareLibraryRequest, updateLibraryRequest } from './library-schemas';
 
 type Operation = {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -103,7 +104,30 @@ export const operations: Operation[] = [
     ok: { status: 200, description: 'Reverted' }, errors: [401, 403, 404, 409] },
   { method: 'get', path: '/import-templates', tag: 'Imports', summary: "The organisation's saved column mappings", ok: { status: 200, description: 'Templates' }, errors: [401] },
   { method: 'post', path: '/import-templates', tag: 'Imports', summary: 'Save a column mapping as a named template (one per CRO format)', body: saveTemplateRequest, ok: { status: 201, description: 'Saved' }, errors: [400, 401, 403, 409] },
-  { method: 'delete', path: '/import-templates/{id}', tag: 'Imports', summary: 'Delete a template', ok: { status: 200, description: 'Deleted' }, errors: [401, 403, 404] }
+  { method: 'delete', path: '/import-templates/{id}', tag: 'Imports', summary: 'Delete a template', ok: { status: 200, description: 'Deleted' }, errors: [401, 403, 404] },
+
+  // ── Libraries
+  { method: 'get', path: '/libraries', tag: 'Libraries', summary: "The active organisation's libraries you can see, and those shared with it",
+    query: { archived: '`true` to include archived libraries' }, ok: { status: 200, description: 'Libraries with your `access` (view|edit), `can_manage`, `molecule_count`' }, errors: [401] },
+  { method: 'post', path: '/libraries', tag: 'Libraries', summary: 'Create a library (scientist or above)', body: createLibraryRequest, ok: { status: 201, description: 'Created' }, errors: [400, 401, 403] },
+  { method: 'get', path: '/libraries/{id}', tag: 'Libraries', summary: 'A library with its board lanes and counts (and shares, for those who manage it)', ok: { status: 200, description: 'The library' }, errors: [401, 404] },
+  { method: 'patch', path: '/libraries/{id}', tag: 'Libraries', summary: 'Rename, describe (edit); archive, set member access (manage)', body: updateLibraryRequest, ok: { status: 200, description: 'Updated' }, errors: [400, 401, 403, 404] },
+  { method: 'get', path: '/libraries/{id}/molecules', tag: 'Libraries', summary: 'Molecules on the board in board order, with lane, position and tags',
+    query: { page: 'Page', page_size: 'Rows per page, up to 5,000', lane: 'Only this lane id' }, ok: { status: 200, description: 'Molecules' }, errors: [401, 404] },
+  { method: 'post', path: '/libraries/{id}/molecules', tag: 'Libraries', summary: 'Add molecules (ids, every molecule of an import, or SMILES); open boards show them at once',
+    description: 'Goes through the live document on the collab-server, attributed to you. `smiles` registers new structures in the owning organisation (members only).',
+    body: addLibraryMoleculesRequest, ok: { status: 200, description: '`{ added, already_present, rejected }`' }, errors: [400, 401, 403, 404, 503] },
+  { method: 'delete', path: '/libraries/{id}/molecules/{moleculeId}', tag: 'Libraries', summary: 'Take a molecule off the board', ok: { status: 200, description: 'Removed' }, errors: [401, 403, 404] },
+  { method: 'get', path: '/libraries/{id}/shares', tag: 'Libraries', summary: 'Shares (manage)', ok: { status: 200, description: 'Shares' }, errors: [401, 403, 404] },
+  { method: 'post', path: '/libraries/{id}/shares', tag: 'Libraries', summary: 'Share with a member (user_id) or a partner organisation (organization_id), view or edit; again to change access',
+    body: shareLibraryRequest, ok: { status: 201, description: 'Shared' }, errors: [400, 401, 403, 404] },
+  { method: 'delete', path: '/libraries/{id}/shares/{shareId}', tag: 'Libraries', summary: 'Remove a share', ok: { status: 200, description: 'Removed' }, errors: [401, 403, 404] },
+  { method: 'get', path: '/libraries/{id}/people', tag: 'Libraries', summary: 'Everyone who can see the library (for @mentions)', ok: { status: 200, description: 'People' }, errors: [401, 404] },
+  { method: 'get', path: '/libraries/{id}/history', tag: 'Libraries', summary: 'Board changes, newest first, attributed and in words',
+    query: { before: 'Only changes older than this change id', limit: '1–200 (default 50)' }, ok: { status: 200, description: 'Changes' }, errors: [401, 404] },
+  { method: 'get', path: '/libraries/{id}/history/{changeId}', tag: 'Libraries', summary: 'The board as it was right after a change', ok: { status: 200, description: '`{ change_id, board }`' }, errors: [401, 404] },
+  { method: 'post', path: '/libraries/{id}/history/{changeId}/restore', tag: 'Libraries', summary: 'Bring the board back to that version, as a new change (edit)', ok: { status: 200, description: 'Restored' }, errors: [401, 403, 404, 503] },
+  { method: 'get', path: '/organizations/directory', tag: 'Organisations', summary: 'Other organisations by name, to share a library with', query: { q: 'Part of the name' }, ok: { status: 200, description: 'Organisations' }, errors: [401] }
 ];
 
 const errorText: Record<number, string> = {

@@ -1,0 +1,256 @@
+/**
+ * What a stored `library:<id>` board becomes in Postgres, inside the
+ * transaction that stores its Yjs state (see `persist` in server.ts):
+ *
+ *  - the projection: `libraries.board_lanes` and one `library_molecules` row
+ *    per card (lane, lane order, rank in the lane, tags), written as a diff
+ *    against the rows already there, so a move touches only what moved;
+ *  - the history: one `board_changes` row per run of consecutive changes by
+ *    one person, with the merged Yjs update, a description in words, and a
+ *    full snapshot every SNAPSHOT_EVERY rows (versions are rebuilt from the
+ *    nearest snapshot: db/access/libraries.ts `boardDocAt`);
+ *  - an audit event per history row, and a notification per @mention.
+ */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import * as Y from 'yjs';
+import { describeChanges, readBoard, type BoardState, type ChangeDescription } from '../common/board';
+import { libraryAccess } from '../db/access/libraries';
+import { formatRegistryNumber } from '../db/access/molecules';
+import { recordAudit } from '../db/audit';
+import type { Tx } from '../db/client';
+import { boardChanges, libraries, libraryMolecules, molecules, users } from '../db/schema';
+import type { DocumentRef, RecordedChange, StoreContext } from './documents';
+
+/** A full state is kept with every this-many history rows (bounded replay when viewing a version). */
+export const SNAPSHOT_EVERY = 50;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INSERT_BATCH = 2000;
+
+interface ProjectedRow {
+  moleculeId: string;
+  laneId: string;
+  lane: string;
+  laneOrder: number;
+  position: number;
+  tags: string[];
+  addedBy: string | null;
+  addedAt: Date;
+}
+
+function projectedRows(board: BoardState, known: Set<string>): ProjectedRow[] {
+  const laneIndex = new Map(board.lanes.map((l, i) => [l.id, i]));
+  const rank = new Map<string, number>();
+  const rows: ProjectedRow[] = [];
+  for (const c of board.cards) {
+    // Cards of molecules that are gone (or were never this organisation's) are not projected.
+    if (!known.has(c.moleculeId)) continue;
+    const position = rank.get(c.lane) ?? 0;
+    rank.set(c.lane, position + 1);
+    const at = c.addedAt ? new Date(c.addedAt) : new Date();
+    rows.push({
+      moleculeId: c.moleculeId,
+      laneId: c.lane,
+      lane: board.lanes[laneIndex.get(c.lane) ?? 0]?.name ?? c.lane,
+      laneOrder: laneIndex.get(c.lane) ?? 0,
+      position,
+      tags: c.tags,
+      addedBy: c.addedBy && UUID.test(c.addedBy) ? c.addedBy : null,
+      addedAt: Number.isNaN(at.getTime()) ? new Date() : at
+    });
+  }
+  return rows;
+}
+
+const sameRow = (a: ProjectedRow, b: { laneId: string; lane: string; laneOrder: number; position: number; tags: string[] }) =>
+  a.laneId === b.laneId && a.lane === b.lane && a.laneOrder === b.laneOrder && a.position === b.position && a.tags.join('\u0000') === b.tags.join('\u0000');
+
+async function writeProjection(tx: Tx, libraryId: string, organizationId: string, board: BoardState) {
+  await tx
+    .update(libraries)
+    .set({ boardLanes: board.lanes.map((l) => ({ id: l.id, name: l.name })), updatedAt: new Date() })
+    .where(eq(libraries.id, libraryId));
+
+  const cardIds = board.cards.map((c) => c.moleculeId).filter((id) => UUID.test(id));
+  const known = new Set(
+    cardIds.length
+      ? (
+          await tx
+            .select({ id: molecules.id })
+            .from(molecules)
+            .where(and(eq(molecules.organizationId, organizationId), inArray(molecules.id, cardIds)))
+        ).map((r) => r.id)
+      : []
+  );
+  const desired = projectedRows(board, known);
+  const existing = await tx
+    .select({
+      moleculeId: libraryMolecules.moleculeId,
+      laneId: libraryMolecules.laneId,
+      lane: libraryMolecules.lane,
+      laneOrder: libraryMolecules.laneOrder,
+      position: libraryMolecules.position,
+      tags: libraryMolecules.tags
+    })
+    .from(libraryMolecules)
+    .where(eq(libraryMolecules.libraryId, libraryId));
+  const before = new Map(existing.map((r) => [r.moleculeId, r]));
+  const wanted = new Set(desired.map((r) => r.moleculeId));
+  const gone = existing.filter((r) => !wanted.has(r.moleculeId)).map((r) => r.moleculeId);
+  const changed = desired.filter((r) => {
+    const b = before.get(r.moleculeId);
+    return !b || !sameRow(r, b);
+  });
+  if (gone.length) {
+    await tx.delete(libraryMolecules).where(and(eq(libraryMolecules.libraryId, libraryId), inArray(libraryMolecules.moleculeId, gone)));
+  }
+  if (changed.length) {
+    // added_by must name an existing user (the FK); a stale id becomes null.
+    const adders = [...new Set(changed.map((r) => r.addedBy).filter((x): x is string => !!x))];
+    const realUsers = new Set(adders.length ? (await tx.select({ id: users.id }).from(users).where(inArray(users.id, adders))).map((u) => u.id) : []);
+    for (let i = 0; i < changed.length; i += INSERT_BATCH) {
+      await tx
+        .insert(libraryMolecules)
+        .values(
+          changed.slice(i, i + INSERT_BATCH).map((r) => ({
+            libraryId,
+            moleculeId: r.moleculeId,
+            laneId: r.laneId,
+            lane: r.lane,
+            laneOrder: r.laneOrder,
+            position: r.position,
+            tags: r.tags,
+            addedBy: r.addedBy && realUsers.has(r.addedBy) ? r.addedBy : null,
+            addedAt: r.addedAt
+          }))
+        )
+        .onConflictDoUpdate({
+          target: [libraryMolecules.libraryId, libraryMolecules.moleculeId],
+          set: {
+            laneId: sql`excluded.lane_id`,
+            lane: sql`excluded.lane`,
+            laneOrder: sql`excluded.lane_order`,
+            position: sql`excluded.position`,
+            tags: sql`excluded.tags`
+          }
+        });
+    }
+  }
+  return { projected: desired.length, changed: changed.length, removed: gone.length };
+}
+
+/** Consecutive changes by the same person (and the same restore) form one history entry. */
+function groupChanges(changes: RecordedChange[]) {
+  const groups: Array<{ userId: string | null; restoredFrom: number | null; updates: Uint8Array[]; at: Date }> = [];
+  for (const c of changes) {
+    const last = groups.at(-1);
+    const restoredFrom = c.restoredFrom ?? null;
+    if (last && last.userId === c.userId && last.restoredFrom === restoredFrom) {
+      last.updates.push(c.update);
+      last.at = c.at;
+    } else groups.push({ userId: c.userId, restoredFrom, updates: [c.update], at: c.at });
+  }
+  return groups;
+}
+
+async function labelsFor(tx: Tx, organizationId: string, ids: string[]) {
+  const valid = [...new Set(ids)].filter((id) => UUID.test(id));
+  const labels = new Map<string, string>();
+  if (!valid.length) return labels;
+  const rows = await tx
+    .select({ id: molecules.id, number: molecules.registryNumber })
+    .from(molecules)
+    .where(and(eq(molecules.organizationId, organizationId), inArray(molecules.id, valid)));
+  for (const r of rows) labels.set(r.id, formatRegistryNumber(r.number));
+  return labels;
+}
+
+async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, store: StoreContext) {
+  const libraryId = ref.id;
+  const groups = groupChanges(store.changes);
+  if (!groups.length) return 0;
+  const doc = new Y.Doc({ gc: false });
+  try {
+    if (store.previous) Y.applyUpdate(doc, store.previous);
+    const [{ sinceSnapshot, hasSnapshot }] = (
+      await tx.execute<{ sinceSnapshot: number; hasSnapshot: boolean }>(sql`
+        with last as (select max(id) as id from board_changes where library_id = ${libraryId} and snapshot is not null)
+        select (select count(*)::int from board_changes where library_id = ${libraryId} and id > coalesce((select id from last), 0)) as "sinceSnapshot",
+               (select id is not null from last) as "hasSnapshot"`)
+    ).rows;
+    let untilSnapshot = hasSnapshot ? SNAPSHOT_EVERY - sinceSnapshot : 0;
+
+    const userIds = [...new Set(groups.map((g) => g.userId).filter((x): x is string => !!x && UUID.test(x)))];
+    const people = new Map(
+      userIds.length ? (await tx.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, userIds))).map((u) => [u.id, u]) : []
+    );
+    let labels: Map<string, string> | null = null;
+    let written = 0;
+    for (const group of groups) {
+      const before = readBoard(doc);
+      for (const u of group.updates) Y.applyUpdate(doc, u);
+      const after = readBoard(doc);
+      labels ??= await labelsFor(tx, organizationId, [...before.cards, ...after.cards].map((c) => c.moleculeId));
+      const label = (id: string) => labels!.get(id) ?? 'a molecule';
+      let summary: ChangeDescription[] = describeChanges(before, after, label);
+      if (group.restoredFrom) summary = [{ kind: 'card.moved', text: `restored the board to change #${group.restoredFrom}` } as ChangeDescription, ...summary.slice(0, 20)];
+      if (!summary.length) continue; // e.g. an edit undone before it was stored: nothing to tell
+      const user = group.userId ? people.get(group.userId) ?? null : null;
+      const snapshot = untilSnapshot <= 0 ? Y.encodeStateAsUpdate(doc) : null;
+      untilSnapshot = snapshot ? SNAPSHOT_EVERY - 1 : untilSnapshot - 1;
+      const [row] = await tx
+        .insert(boardChanges)
+        .values({
+          libraryId,
+          userId: user?.id ?? null,
+          update: group.updates.length === 1 ? group.updates[0] : Y.mergeUpdates(group.updates),
+          snapshot,
+          summary,
+          restoredFrom: group.restoredFrom,
+          createdAt: group.at
+        })
+        .returning({ id: boardChanges.id });
+      written++;
+      await recordAudit(tx, {
+        organizationId,
+        actorUserId: user?.id ?? null,
+        action: group.restoredFrom ? 'library.board_restored' : 'library.board_changed',
+        entityType: 'library',
+        entityId: libraryId,
+        after: { changeId: row.id, summary: summary.map((s) => s.text), ...(group.restoredFrom ? { restoredFrom: group.restoredFrom } : {}) },
+        client: { via: 'collab', document: ref.name }
+      });
+      // @mentions: notify each mentioned person who can see the board (not the author).
+      for (const d of summary) {
+        if (d.kind !== 'comment.added' || !d.mentions?.length || !user) continue;
+        for (const mentioned of d.mentions) {
+          if (mentioned === user.id || !UUID.test(mentioned)) continue;
+          const [target] = await tx.select({ id: users.id, name: users.name, email: users.email }).from(users).where(eq(users.id, mentioned));
+          if (!target) continue;
+          const grant = await libraryAccess(tx, { user: target, organization: null, role: null, via: 'session', credentialId: '' }, libraryId);
+          if (!grant) continue;
+          const comment = after.comments[d.moleculeId!]?.find((c) => c.id === d.commentId);
+          store.notify({
+            key: `mention:${d.commentId}:${mentioned}`,
+            userId: mentioned,
+            organizationId: null,
+            title: `${user.name} mentioned you on ${label(d.moleculeId!)} in ${grant.library.name}`,
+            body: comment ? comment.text.replace(/@\[([^\]]+)\]\([0-9a-f-]{36}\)/g, '@$1').slice(0, 500) : null,
+            link: `/libraries/${libraryId}?card=${d.moleculeId}`
+          });
+        }
+      }
+    }
+    return written;
+  } finally {
+    doc.destroy();
+  }
+}
+
+/** The projector of the `library` document kind. */
+export async function projectLibraryBoard(tx: Tx, _documentName: string, ydoc: Y.Doc, ref: DocumentRef, store: StoreContext) {
+  const [library] = await tx.select({ organizationId: libraries.organizationId }).from(libraries).where(eq(libraries.id, ref.id));
+  if (!library) throw new Error(`library ${ref.id} not found`);
+  await writeProjection(tx, ref.id, library.organizationId, readBoard(ydoc));
+  await writeHistory(tx, ref, library.organizationId, store);
+}
