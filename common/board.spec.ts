@@ -93,6 +93,29 @@ describe('board document', () => {
     expect(readCards(a).find((c) => c.moleculeId === 'm1')!.lane).toBe('ideas');
   });
 
+  it('undo takes back only your own changes, even after someone else edited on top', () => {
+    const { a, b, sync } = pair();
+    addCards(a, ids);
+    sync();
+    const mine = { user: 'ana' };
+    const undo = new Y.UndoManager([a.getMap('lanes'), a.getMap('cards'), a.getMap('comments')], { trackedOrigins: new Set([mine]), captureTimeout: 0 });
+    moveCard(a, 'm1', 'test', {}, mine);
+    sync();
+    moveCard(b, 'm2', 'make'); // Ben, on his replica
+    setTag(b, 'm1', 'ben-was-here', true);
+    sync();
+    undo.undo();
+    sync();
+    for (const d of [a, b]) {
+      const c = Object.fromEntries(readCards(d).map((x) => [x.moleculeId, x]));
+      expect(c.m1.lane).toBe('ideas'); // Ana's move undone
+      expect(c.m2.lane).toBe('make'); // Ben's move kept
+      expect(c.m1.tags).toEqual(['ben-was-here']); // and his tag on the card Ana moved
+    }
+    undo.redo();
+    expect(readCards(a).find((c) => c.moleculeId === 'm1')!.lane).toBe('test');
+  });
+
   it('describes changes in words', () => {
     const d = new Y.Doc();
     addCards(d, ['m1', 'm2']);

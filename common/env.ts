@@ -69,7 +69,10 @@ export const workersEnvSchema = baseEnvSchema.extend({
   /** BullMQ job lock (ms); a killed worker's job is retried after about this long. Default 30000. */
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).optional(),
   /** How often (ms) workers look for stalled jobs. Default 30000. */
-  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).optional()
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).optional(),
+  /** The collab-server's internal API (imports into a library add their cards through it). */
+  COLLAB_INTERNAL_URL: z.url().optional(),
+  COLLAB_PORT: port(1234)
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;

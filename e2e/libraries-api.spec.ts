@@ -155,4 +155,25 @@ test('adding every molecule of an import', async ({ request }) => {
   expect((await res.json()).data).toMatchObject({ added: 2, already_present: 0 });
   const detail = (await (await request.get(`/api/v1/libraries/${lib.id}`, { headers: owner.headers })).json()).data;
   expect(detail.lanes.find((l: { id: string }) => l.id === 'make').count).toBe(2);
+
+  // Or straight into a library at upload: the worker adds the cards when the import completes.
+  const target = (await (await request.post('/api/v1/libraries', { headers: owner.headers, data: { name: 'Direct' } })).json()).data;
+  const direct = await request.post('/api/v1/imports', {
+    headers: owner.headers,
+    multipart: { file: { name: 'more.csv', mimeType: 'text/csv', buffer: Buffer.from('smiles\nCCCCO\nCCCCCO\n') }, library_id: target.id }
+  });
+  expect(direct.status()).toBe(202);
+  await expect
+    .poll(async () => (await (await request.get(`/api/v1/libraries/${target.id}`, { headers: owner.headers })).json()).data.molecule_count, { timeout: 60_000 })
+    .toBe(2);
+  const history = (await (await request.get(`/api/v1/libraries/${target.id}/history`, { headers: owner.headers })).json()).data;
+  expect(history[0]).toMatchObject({ user: { name: 'Imogen' }, summary: [{ text: expect.stringMatching(/^added 2 molecules$/) }] });
+  // A library of another organisation is refused at upload.
+  const other = await signup(request, 'Otto');
+  const foreign = (await (await request.post('/api/v1/libraries', { headers: other.headers, data: { name: 'Theirs' } })).json()).data;
+  const refused = await request.post('/api/v1/imports', {
+    headers: owner.headers,
+    multipart: { file: { name: 'x.csv', mimeType: 'text/csv', buffer: Buffer.from('smiles\nCCO\n') }, library_id: foreign.id }
+  });
+  expect(refused.status()).toBe(404);
 });

@@ -304,6 +304,40 @@ describe('reliability', () => {
     ]);
   });
 
+  it('merges edits made offline when the client reconnects', async () => {
+    const org = await createOrganization(db);
+    const [ana, ben] = await Promise.all([createMember(db, org.id, 'scientist'), createMember(db, org.id, 'scientist')]);
+    const lib = await createLibrary(org.id, ana.user.id);
+    const ms = await createMolecules(org.id, 3);
+    const server = await h.startServer();
+    const a = h.connect(server, `library:${lib.id}`, ana.token);
+    const b = h.connect(server, `library:${lib.id}`, ben.token);
+    await Promise.all([a.ready(), b.ready()]);
+    addCards(a.doc, ms.map((m) => m.id), { userId: ana.user.id });
+    await waitForDoc(b.doc, (d) => cardsMap(d).size === 3);
+
+    a.socket.disconnect(); // Ana's train enters a tunnel
+    if (a.socket.status !== 'disconnected') {
+      await waitForEvent(a.socket, 'status', (e: { status: string }) => e.status === 'disconnected');
+    }
+    moveCard(a.doc, ms[0].id, 'test');
+    setTag(a.doc, ms[2].id, 'offline', true);
+    moveCard(b.doc, ms[1].id, 'make'); // Ben keeps working online
+    await b.acknowledged();
+    expect(readCards(b.doc).find((c) => c.moleculeId === ms[0].id)!.lane).toBe('ideas');
+
+    await a.socket.connect();
+    const merged = (d: Y.Doc) => {
+      const c = Object.fromEntries(readCards(d).map((x) => [x.moleculeId, x]));
+      return c[ms[0].id].lane === 'test' && c[ms[1].id].lane === 'make' && c[ms[2].id].tags.includes('offline');
+    };
+    await waitForDoc(a.doc, merged, 10_000, 'Ben’s edit on Ana’s side');
+    await waitForDoc(b.doc, merged, 10_000, 'Ana’s offline edits on Ben’s side');
+    await server.flush();
+    const rows = await db.select().from(libraryMolecules).where(eq(libraryMolecules.libraryId, lib.id));
+    expect(Object.fromEntries(rows.map((r) => [r.moleculeId, r.laneId]))).toEqual({ [ms[0].id]: 'test', [ms[1].id]: 'make', [ms[2].id]: 'ideas' });
+  });
+
   it('keeps clients on two nodes behind one Redis in sync, and both nodes project the same board', async () => {
     const org = await createOrganization(db);
     const [ana, ben] = await Promise.all([createMember(db, org.id, 'scientist'), createMember(db, org.id, 'scientist')]);

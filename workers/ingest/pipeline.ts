@@ -20,6 +20,7 @@ import { imports } from '../../db/schema';
 import type { ChemPool } from '../../chem/pool';
 import type { ProcessorJob, Logger } from '../processor';
 import { countRows, openReader, type ReadRow } from './readers';
+import { addImportToLibrary } from './library';
 import { parsePropertyValue, type ParseValueOptions } from './values';
 import { queueContract } from '../../common/queues';
 
@@ -228,6 +229,14 @@ export async function runImport(
       await report('describing', `Descriptors for ${described.toLocaleString('en')} of ${toDescribe.toLocaleString('en')} new molecules`, described, toDescribe);
     }
     await finish('completed');
+    if (imp.libraryId) {
+      // The import stands whatever happens here; a failure is kept on the import for the user to see.
+      const outcome = await addImportToLibrary(db, imp, log);
+      if ('error' in outcome) {
+        log.warn(`import ${imp.id}: adding to library ${imp.libraryId} failed: ${outcome.error}`);
+        await db.update(imports).set({ error: { code: 'LIBRARY_ADD_FAILED', message: `Imported, but not added to the library: ${outcome.error}` } }).where(eq(imports.id, imp.id));
+      }
+    }
     log.info(`import ${imp.id}: ${counts.registered} registered, ${counts.duplicates} duplicates, ${counts.invalid} invalid of ${counts.processed}`);
     return { status: 'completed', ...counts };
   } catch (err) {

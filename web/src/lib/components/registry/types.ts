@@ -56,6 +56,7 @@ export type Molecule = Descriptors & {
   properties: (PropertyValue & { name: string; source: string; import_id: string | null; created_at: string })[];
   inputs: { input: string; input_format: string; stripped_fragments: boolean; import_id: string | null; row_number: number | null; created_at: string }[];
   imports: { id: string; filename: string; created_at: string }[];
+  libraries?: { id: string; name: string; lane: string }[];
   created?: boolean;
 };
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
+import { requireLibrary } from '$db/access/libraries';
 import { AppError } from '$common/errors';
 import { importMappingSchema, type ImportMapping } from '$common/import-mapping';
 import { requireRole } from '$db/access/authorize';
@@ -56,6 +57,14 @@ export const POST = endpoint(async (event) => {
       ]);
     }
     checkMappingAgainstColumns(mapping, preview.columns);
+    const libraryId = upload.fields.library_id || null;
+    if (libraryId) {
+      // The molecules will join the importer's registry, so the board must be one of their organisation's, and editable.
+      const g = await requireLibrary(getDb(), actor, libraryId, 'edit');
+      if (g.library.organizationId !== actor.organization.id) {
+        throw new AppError('VALIDATION_ERROR', 'Import into a library of your own organisation', [{ field: 'library_id', message: 'belongs to another organisation' }]);
+      }
+    }
     const row = await createImport(
       getDb(),
       actor,
@@ -67,7 +76,7 @@ export const POST = endpoint(async (event) => {
         sizeBytes: upload.sizeBytes,
         storagePath: upload.path,
         mapping,
-        libraryId: upload.fields.library_id || null
+        libraryId
       },
       clientInfo(event)
     );
