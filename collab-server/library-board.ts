@@ -186,10 +186,12 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
     );
     let labels: Map<string, string> | null = null;
     let written = 0;
+    // Each group's "after" is the next one's "before": one read of the board per group.
+    let after = readBoard(doc);
     for (const group of groups) {
-      const before = readBoard(doc);
+      const before = after;
       for (const u of group.updates) Y.applyUpdate(doc, u);
-      const after = readBoard(doc);
+      after = readBoard(doc);
       labels ??= await labelsFor(tx, organizationId, [...before.cards, ...after.cards].map((c) => c.moleculeId));
       const label = (id: string) => labels!.get(id) ?? 'a molecule';
       let summary: ChangeDescription[] = describeChanges(before, after, label);

@@ -4,6 +4,7 @@
  * source. Chemistry (RDKit) happens before these functions are called; they
  * receive the computed structure so the data layer stays engine-free.
  */
+import type { Descriptors, RegisteredStructure } from '../../chem/standardize';
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { AppError, notFound } from '../../common/errors';
 import type { Actor } from '../auth';
@@ -22,29 +23,12 @@ export function parseRegistryNumber(text: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** What the chemistry engine computed for one structure (see chem/standardize.ts). */
-export interface ComputedStructure {
-  canonicalSmiles: string;
-  inchi: string;
-  inchikey: string;
-  formula: string;
-  morganFp: Uint8Array;
-  patternFp: Uint8Array;
-  strippedFragments: boolean;
-}
-
-export interface ComputedDescriptors {
-  averageMw: number;
-  exactMass: number;
-  clogp: number;
-  tpsa: number;
-  hbd: number;
-  hba: number;
-  rotatableBonds: number;
-  heavyAtoms: number;
-  aromaticRings: number;
-  fractionCsp3: number;
-}
+/** What the chemistry engine computed for one structure and its descriptors (chem/standardize.ts). */
+export type ComputedStructure = Pick<
+  RegisteredStructure,
+  'canonicalSmiles' | 'inchi' | 'inchikey' | 'formula' | 'morganFp' | 'patternFp' | 'strippedFragments'
+>;
+export type ComputedDescriptors = Omit<Descriptors, 'ok'>;
 
 export interface PropertyInput {
   value: number | string | null;
