@@ -50,6 +50,8 @@ export interface MentionNotice {
 
 /** What a projector gets besides the state: what was stored before, and what changed since, by whom. */
 export interface StoreContext {
+  /** The organisation owning the document (from `kind.organizationId`, read in this transaction). */
+  organizationId: string;
   /** The state stored before this one (null for a new document). */
   previous: Uint8Array | null;
   /** Changes made through this node's connections since the last successful store, in order. */

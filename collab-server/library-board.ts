@@ -16,9 +16,9 @@ import * as Y from 'yjs';
 import { describeChanges, readBoard, type BoardState, type ChangeDescription } from '../common/board';
 import { libraryAccess } from '../db/access/libraries';
 import { formatRegistryNumber } from '../db/access/molecules';
-import { recordAudit } from '../db/audit';
+import { recordAudits } from '../db/audit';
 import type { Tx } from '../db/client';
-import { boardChanges, libraries, libraryMolecules, molecules, users } from '../db/schema';
+import { libraries, libraryMolecules, molecules, users } from '../db/schema';
 import type { DocumentRef, RecordedChange, StoreContext } from './documents';
 
 /** A full state is kept with every this-many history rows (bounded replay when viewing a version). */
@@ -26,6 +26,8 @@ export const SNAPSHOT_EVERY = 50;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INSERT_BATCH = 2000;
+/** History rows per INSERT (the merged updates make rows large). */
+const HISTORY_INSERT_BATCH = 200;
 
 interface ProjectedRow {
   moleculeId: string;
@@ -139,6 +141,21 @@ async function writeProjection(tx: Tx, libraryId: string, organizationId: string
   return { projected: desired.length, changed: changed.length, removed: gone.length };
 }
 
+/**
+ * Returns a function that yields to the event loop once more than `sliceMs`
+ * of synchronous work has passed since the last yield. A store of a busy board
+ * replays a hundred edits in one go; without a break, the edits arriving
+ * meanwhile would wait for all of it before being passed on to the others.
+ */
+function cooperative(sliceMs = 4) {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    since = performance.now();
+  };
+}
+
 /** Consecutive changes by the same person (and the same restore) form one history entry. */
 function groupChanges(changes: RecordedChange[]) {
   const groups: Array<{ userId: string | null; restoredFrom: number | null; updates: Uint8Array[]; at: Date }> = [];
@@ -185,10 +202,22 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
       userIds.length ? (await tx.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, userIds))).map((u) => [u.id, u]) : []
     );
     let labels: Map<string, string> | null = null;
-    let written = 0;
+    type Entry = {
+      id: number;
+      update: Uint8Array;
+      snapshot: Uint8Array | null;
+      at: Date;
+      user: { id: string; name: string; email: string } | null;
+      summary: ChangeDescription[];
+      restoredFrom: number | null;
+      comments: BoardState['comments'];
+    };
+    const entries: Entry[] = [];
     // Each group's "after" is the next one's "before": one read of the board per group.
     let after = readBoard(doc);
+    const pause = cooperative();
     for (const group of groups) {
+      await pause();
       const before = after;
       for (const u of group.updates) Y.applyUpdate(doc, u);
       after = readBoard(doc);
@@ -200,29 +229,55 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
       const user = group.userId ? people.get(group.userId) ?? null : null;
       const snapshot = untilSnapshot <= 0 ? Y.encodeStateAsUpdate(doc) : null;
       untilSnapshot = snapshot ? SNAPSHOT_EVERY - 1 : untilSnapshot - 1;
-      const [row] = await tx
-        .insert(boardChanges)
-        .values({
-          libraryId,
-          userId: user?.id ?? null,
-          update: group.updates.length === 1 ? group.updates[0] : Y.mergeUpdates(group.updates),
-          snapshot,
-          summary,
-          restoredFrom: group.restoredFrom,
-          createdAt: group.at
-        })
-        .returning({ id: boardChanges.id });
-      written++;
-      await recordAudit(tx, {
+      entries.push({
+        id: 0,
+        update: group.updates.length === 1 ? group.updates[0] : Y.mergeUpdates(group.updates),
+        snapshot,
+        at: group.at,
+        user,
+        summary,
+        restoredFrom: group.restoredFrom,
+        comments: after.comments
+      });
+    }
+    if (!entries.length) return 0;
+
+    // Written in a handful of statements, not a few per entry: a busy board
+    // brings dozens of entries per store, and round trips (and building big
+    // INSERTs through the query builder) were most of its cost. Ids come from
+    // the sequence first and go out ascending, so history order is change order.
+    const idRows = await tx.execute<{ id: string }>(
+      sql`select nextval(pg_get_serial_sequence('board_changes', 'id')) as id from generate_series(1, ${entries.length})`
+    );
+    const ids = idRows.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    entries.forEach((e, i) => (e.id = ids[i]));
+    for (let i = 0; i < entries.length; i += HISTORY_INSERT_BATCH) {
+      const batch = entries.slice(i, i + HISTORY_INSERT_BATCH);
+      const col = <T>(f: (e: Entry) => T) => sql.param(batch.map(f));
+      await tx.execute(sql`
+        insert into board_changes (id, library_id, user_id, update, snapshot, summary, restored_from, created_at)
+        select u.id, ${libraryId}::uuid, u.user_id, u.update, u.snapshot, u.summary, u.restored_from, u.created_at
+        from unnest(${col((e) => e.id)}::bigint[], ${col((e) => e.user?.id ?? null)}::uuid[], ${col((e) => e.update)}::bytea[],
+                    ${col((e) => e.snapshot)}::bytea[], ${col((e) => JSON.stringify(e.summary))}::jsonb[], ${col((e) => e.restoredFrom)}::bigint[],
+                    ${col((e) => e.at.toISOString())}::timestamptz[])
+          as u(id, user_id, update, snapshot, summary, restored_from, created_at)`);
+    }
+    await recordAudits(
+      tx,
+      entries.map((e) => ({
         organizationId,
-        actorUserId: user?.id ?? null,
-        action: group.restoredFrom ? 'library.board_restored' : 'library.board_changed',
+        actorUserId: e.user?.id ?? null,
+        action: e.restoredFrom ? 'library.board_restored' : 'library.board_changed',
         entityType: 'library',
         entityId: libraryId,
-        after: { changeId: row.id, summary: summary.map((s) => s.text), ...(group.restoredFrom ? { restoredFrom: group.restoredFrom } : {}) },
+        after: { changeId: e.id, summary: e.summary.map((s) => s.text), ...(e.restoredFrom ? { restoredFrom: e.restoredFrom } : {}) },
         client: { via: 'collab', document: ref.name }
-      });
-      // @mentions: notify each mentioned person who can see the board (not the author).
+      }))
+    );
+
+    // @mentions: notify each mentioned person who can see the board (not the author).
+    const label = (id: string) => labels?.get(id) ?? 'a molecule';
+    for (const { user, summary, comments } of entries) {
       for (const d of summary) {
         if (d.kind !== 'comment.added' || !d.mentions?.length || !user) continue;
         for (const mentioned of d.mentions) {
@@ -231,7 +286,7 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
           if (!target) continue;
           const grant = await libraryAccess(tx, { user: target, organization: null, role: null, via: 'session', credentialId: '' }, libraryId);
           if (!grant) continue;
-          const comment = after.comments[d.moleculeId!]?.find((c) => c.id === d.commentId);
+          const comment = comments[d.moleculeId!]?.find((c) => c.id === d.commentId);
           store.notify({
             key: `mention:${d.commentId}:${mentioned}`,
             userId: mentioned,
@@ -243,6 +298,7 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
         }
       }
     }
+    const written = entries.length;
     return written;
   } finally {
     doc.destroy();
@@ -251,8 +307,6 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
 
 /** The projector of the `library` document kind. */
 export async function projectLibraryBoard(tx: Tx, _documentName: string, ydoc: Y.Doc, ref: DocumentRef, store: StoreContext) {
-  const [library] = await tx.select({ organizationId: libraries.organizationId }).from(libraries).where(eq(libraries.id, ref.id));
-  if (!library) throw new Error(`library ${ref.id} not found`);
-  await writeProjection(tx, ref.id, library.organizationId, readBoard(ydoc));
-  await writeHistory(tx, ref, library.organizationId, store);
+  await writeProjection(tx, ref.id, store.organizationId, readBoard(ydoc));
+  await writeHistory(tx, ref, store.organizationId, store);
 }

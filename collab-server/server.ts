@@ -299,7 +299,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
             set: { organizationId, state, updatedAt: sql`now()` }
           });
         if (projector) {
-          await projector(tx, documentName, snapshot, ref, { previous: prev?.state ?? null, changes, notify: (n) => notices.push(n) });
+          await projector(tx, documentName, snapshot, ref, { organizationId, previous: prev?.state ?? null, changes, notify: (n) => notices.push(n) });
         }
         return organizationId;
       });

@@ -1,7 +1,8 @@
 /**
- * Demo data for `npm start`: a sponsor and a CRO organisation with users in
- * every role. Idempotent: running it again changes nothing. Molecules are
- * added by the registry once it exists (see issue "Molecule registry").
+ * Demo accounts for `npm start`: a sponsor and a CRO organisation with users in
+ * every role. Idempotent: running it again changes nothing. The demo molecules
+ * and library board are loaded through the running product's API once it is up
+ * (scripts/demo-workspace.ts), so they get real history and audit events.
  */
 import { eq } from 'drizzle-orm';
 import { createDb, closeDb } from './client';

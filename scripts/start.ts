@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole product on one machine.
- *   services (scripts/services.ts) -> migrations -> demo data -> `vite build` if stale
- *   -> web + collab-server + workers as child processes -> health check -> URL + demo logins.
+ *   services (scripts/services.ts) -> migrations -> demo accounts (db/seed.ts) -> `vite build` if stale
+ *   -> web + collab-server + workers as child processes -> health check -> demo molecules and
+ *   library board (scripts/demo-workspace.ts, through the API) -> URL + demo logins.
  * Ctrl-C / SIGTERM: children get SIGTERM (SIGKILL after 10 s), then the services stop; exit 0.
  * A child that dies on its own takes the stack down with a non-zero exit.
  *
@@ -304,6 +305,12 @@ async function main() {
         void shutdown(1, `${name} exited unexpectedly (${signal ?? `code ${code}`}): stopping Crosslink.`)
     });
     await stack.ready();
+    if (shuttingDown) return;
+    // Through the running product's API and collab-server, so the demo board has a real history.
+    const { loadDemoWorkspace } = await import('./demo-workspace');
+    await loadDemoWorkspace({ webUrl: `http://127.0.0.1:${port}`, collabUrl: `ws://127.0.0.1:${collabPort}` }).then(log, (err: Error) =>
+      log(`demo workspace not loaded (the product itself is up): ${err.message}`)
+    );
     if (shuttingDown) return;
     printBox([
       `Crosslink is running:  ${stack.url}`,

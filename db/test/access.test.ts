@@ -17,7 +17,7 @@ import {
   switchOrganization
 } from '../access/accounts';
 import { authenticateToken, SESSION_RENEW_WITHIN_MS, type Actor } from '../auth';
-import { verifyAuditChain } from '../audit';
+import { recordAudit, recordAudits, verifyAuditChain } from '../audit';
 import { closeDb, type Db } from '../client';
 import { auditEvents, sessions } from '../schema';
 import { AppError } from '../../common/errors';
@@ -205,5 +205,25 @@ describe('audit trail', () => {
     await db.execute(sql`update audit_events set after = '{"name":"forged"}'::jsonb where id = ${first.id}`);
     const broken = await verifyAuditChain(db, org.organization.id);
     expect(broken).toMatchObject({ ok: false, brokenAt: first.id });
+  });
+
+  it('keeps each chain linear when a batch interleaves organisations and single events come between', async () => {
+    const a = await newOrganization(db);
+    const b = await newOrganization(db);
+    const ev = (organizationId: string, n: number) => ({ organizationId, actorUserId: null, action: 'test.batched', entityType: 'test', after: { n } });
+    await recordAudits(db, [ev(a.organization.id, 1), ev(b.organization.id, 1), ev(a.organization.id, 2), ev(a.organization.id, 3), ev(b.organization.id, 2)]);
+    await recordAudit(db, ev(a.organization.id, 4));
+    await db.transaction((tx) => recordAudits(tx, [ev(b.organization.id, 3), ev(a.organization.id, 5)]));
+    const chainA = await verifyAuditChain(db, a.organization.id);
+    const chainB = await verifyAuditChain(db, b.organization.id);
+    // signUp wrote one event per organisation before these.
+    expect(chainA).toMatchObject({ ok: true, count: 6 });
+    expect(chainB).toMatchObject({ ok: true, count: 4 });
+    const order = await db
+      .select({ after: auditEvents.after })
+      .from(auditEvents)
+      .where(eq(auditEvents.organizationId, a.organization.id))
+      .orderBy(auditEvents.id);
+    expect(order.slice(1).map((r) => (r.after as { n: number }).n)).toEqual([1, 2, 3, 4, 5]);
   });
 });

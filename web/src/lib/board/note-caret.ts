@@ -44,6 +44,8 @@ export function awarenessField(awareness: Awareness, field: string) {
 function caret(user: { name?: string; color?: string }) {
   const el = document.createElement('span');
   el.className = 'note-caret';
+  // A marker, not content: screen readers and copied text should not read the name inside the note.
+  el.setAttribute('aria-hidden', 'true');
   el.style.borderColor = user.color ?? '#4a5565';
   const label = document.createElement('span');
   label.className = 'note-caret-label';
