@@ -177,3 +177,33 @@ test('adding every molecule of an import', async ({ request }) => {
   });
   expect(refused.status()).toBe(404);
 });
+
+test('adding every registry molecule a search matches', async ({ request }) => {
+  const owner = await signup(request, 'Quinn');
+  const partner = await signup(request, 'Petra', 'cro');
+  const made: Record<string, string> = {};
+  for (const [smiles, name] of [['c1ccccc1O', 'phenol'], ['Cc1ccccc1O', 'o-cresol'], ['CCO', 'ethanol'], ['CCCCCCCCCCCCCCCC(=O)O', 'palmitic acid']]) {
+    const r = await request.post('/api/v1/molecules', { headers: owner.headers, data: { smiles, name } });
+    made[name] = (await r.json()).data.id;
+  }
+  const lib = (await (await request.post('/api/v1/libraries', { headers: owner.headers, data: { name: 'Small ones' } })).json()).data;
+  const add = (who: Who, data: unknown) => request.post(`/api/v1/libraries/${lib.id}/molecules`, { headers: who.headers, data });
+
+  // A filter on a stored descriptor plus a text search: phenol and o-cresol, not ethanol (too light) nor palmitic acid.
+  const res = await add(owner, { query: { q: 'o', filter: ['average_mw:gt:60', 'average_mw:lt:200'] } });
+  expect(res.status()).toBe(200);
+  expect((await res.json()).data).toMatchObject({ added: 2, already_present: 0 });
+  const rows = (await (await request.get(`/api/v1/libraries/${lib.id}/molecules`, { headers: owner.headers })).json()).data;
+  expect(rows.map((r: { molecule: { id: string } }) => r.molecule.id).sort()).toEqual([made['phenol'], made['o-cresol']].sort());
+  // The same search again adds nothing twice.
+  expect((await (await add(owner, { query: { q: 'o', filter: ['average_mw:gt:60', 'average_mw:lt:200'] } })).json()).data).toMatchObject({ added: 0, already_present: 2 });
+
+  // A malformed filter names the field; a partner with edit access cannot search the sponsor's registry.
+  const bad = await add(owner, { query: { filter: ['average_mw>60'] } });
+  expect(bad.status()).toBe(400);
+  expect((await bad.json()).error).toMatchObject({ code: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'filter' })] });
+  await request.post(`/api/v1/libraries/${lib.id}/shares`, { headers: owner.headers, data: { organization_id: partner.organization.id, access: 'edit' } });
+  const refused = await add(partner, { query: { q: 'palmitic' } });
+  expect(refused.status()).toBe(403);
+  expect((await refused.json()).error.code).toBe('AUTHORIZATION_ERROR');
+});

@@ -172,3 +172,47 @@ test('two people edit one board live, a viewer watches, history restores an earl
     })
     .toBe('Ideas,Ideas,Ideas,Ideas');
 });
+
+test('molecules picked in the registry, and a whole import, are added to a library from their pages', async ({ page, request }) => {
+  const owner = await signup(request, 'Rita');
+  const regnos: string[] = [];
+  for (const smiles of ['c1ccc2ccccc2c1', 'c1ccc2[nH]ccc2c1', 'c1ccncc1']) {
+    regnos.push((await (await request.post('/api/v1/molecules', { headers: owner.headers, data: { smiles } })).json()).data.registry_number);
+  }
+  const lib = (await (await request.post('/api/v1/libraries', { headers: owner.headers, data: { name: 'Aromatics' } })).json()).data;
+  await signInInBrowser(page, owner.email);
+  await expect(page).not.toHaveURL(/\/login/);
+
+  // Two rows selected in the registry.
+  await page.goto('/registry');
+  await page.getByRole('checkbox', { name: `Select ${regnos[0]}` }).check();
+  await page.getByRole('checkbox', { name: `Select ${regnos[2]}` }).check();
+  await page.getByText('Add to library', { exact: true }).click();
+  await page.getByLabel('Library', { exact: true }).selectOption({ label: 'Aromatics' });
+  await page.getByRole('button', { name: 'Add the 2 selected' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Added 2 to Aromatics' })).toBeVisible();
+  await page.getByRole('link', { name: 'Aromatics' }).click();
+  await expect(page.getByTestId('connection')).toHaveText('Live');
+  await expect(cardIn(page, 'ideas', regnos[0])).toBeVisible();
+  await expect(cardIn(page, 'ideas', regnos[2])).toBeVisible();
+  await expect(card(page, regnos[1])).toHaveCount(0);
+
+  // A finished import, from its page: its new molecule joins the open board's first lane.
+  const up = await request.post('/api/v1/imports', {
+    headers: owner.headers,
+    multipart: { file: { name: 'more.csv', mimeType: 'text/csv', buffer: Buffer.from('smiles\nc1ccc2ccccc2c1\nc1ccsc1\n') } }
+  });
+  const { id } = (await up.json()).data;
+  await expect
+    .poll(async () => (await (await request.get(`/api/v1/imports/${id}`, { headers: owner.headers })).json()).data.status, { timeout: 60_000 })
+    .toBe('completed');
+  const board = page;
+  const other = await page.context().newPage();
+  await other.goto(`/registry/imports/${id}`);
+  await other.getByText('Add to library', { exact: true }).click();
+  await other.getByLabel('Library', { exact: true }).selectOption({ label: 'Aromatics' });
+  await other.getByRole('button', { name: 'Add all 2 from this import' }).click();
+  await expect(other.getByRole('status').filter({ hasText: 'Added 1 to Aromatics (1 already there)' })).toBeVisible();
+  await expect(board.locator('[data-lane-id="ideas"] [data-regno]')).toHaveCount(3);
+  expect((await (await request.get(`/api/v1/libraries/${lib.id}`, { headers: owner.headers })).json()).data.molecule_count).toBe(3);
+});

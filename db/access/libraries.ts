@@ -40,7 +40,7 @@ import {
 } from '../schema';
 import type { ClientInfo } from './accounts';
 import { requireActor, requireRole } from './authorize';
-import { decorateMolecules } from './molecules';
+import { decorateMolecules, presentedColumns } from './molecules';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const rank = { none: 0, view: 1, edit: 2 } as const;
@@ -226,14 +226,24 @@ export async function listLibraryMolecules(
   const g = await requireLibrary(db, actor, id);
   const where = and(eq(libraryMolecules.libraryId, id), filter.laneId ? eq(libraryMolecules.laneId, filter.laneId) : undefined);
   const [{ total }] = await db.select({ total: sql<number>`count(*)::int` }).from(libraryMolecules).where(where);
-  const rows = await db
-    .select({ lm: libraryMolecules, m: molecules })
+  // Two plain steps rather than one join: the page of cards, then their molecules by primary
+  // key. Right after a big import the planner's statistics still say "tiny tables", and the
+  // join was planned as a nested loop over the organisation index (5 s for 5,000 cards).
+  const cards = await db
+    .select()
     .from(libraryMolecules)
-    .innerJoin(molecules, and(eq(molecules.id, libraryMolecules.moleculeId), eq(molecules.organizationId, g.library.organizationId)))
     .where(where)
     .orderBy(asc(libraryMolecules.laneOrder), asc(libraryMolecules.position), asc(libraryMolecules.moleculeId))
     .limit(page.pageSize)
     .offset((page.page - 1) * page.pageSize);
+  const found = cards.length
+    ? await db
+        .select(presentedColumns)
+        .from(molecules)
+        .where(and(sql`${molecules.id} = any(${sql.param(cards.map((c) => c.moleculeId))}::uuid[])`, eq(molecules.organizationId, g.library.organizationId)))
+    : [];
+  const byId = new Map(found.map((m) => [m.id, m]));
+  const rows = cards.filter((c) => byId.has(c.moleculeId)).map((lm) => ({ lm, m: byId.get(lm.moleculeId)! }));
   const decorated = await decorateMolecules(db, rows.map((r) => r.m));
   return {
     data: rows.map((r, i) => ({

@@ -186,7 +186,33 @@ export async function registerMolecule(
 
 // ── Reading ────────────────────────────────────────────────────────────────
 
-export const presentMolecule = (m: typeof molecules.$inferSelect) => ({
+/**
+ * The columns a molecule is shown with. Lists select only these: the two
+ * fingerprints and the InChI are most of a row's bytes and no list shows them.
+ */
+export const presentedColumns = {
+  id: molecules.id,
+  registryNumber: molecules.registryNumber,
+  name: molecules.name,
+  canonicalSmiles: molecules.canonicalSmiles,
+  inchikey: molecules.inchikey,
+  formula: molecules.formula,
+  averageMw: molecules.averageMw,
+  exactMass: molecules.exactMass,
+  clogp: molecules.clogp,
+  tpsa: molecules.tpsa,
+  hbd: molecules.hbd,
+  hba: molecules.hba,
+  rotatableBonds: molecules.rotatableBonds,
+  heavyAtoms: molecules.heavyAtoms,
+  aromaticRings: molecules.aromaticRings,
+  fractionCsp3: molecules.fractionCsp3,
+  descriptorsAt: molecules.descriptorsAt,
+  createdAt: molecules.createdAt
+};
+export type PresentedMoleculeRow = Pick<typeof molecules.$inferSelect, keyof typeof presentedColumns>;
+
+export const presentMolecule = (m: PresentedMoleculeRow) => ({
   id: m.id,
   registry_number: formatRegistryNumber(m.registryNumber),
   name: m.name,
@@ -393,14 +419,15 @@ function orderFor(sort: string | null | undefined): SQL[] {
 }
 
 /** Latest value of each property, and all identifiers, for a page of molecules. */
-export async function decorateMolecules(db: DbOrTx, rows: Array<typeof molecules.$inferSelect>) {
+export async function decorateMolecules(db: DbOrTx, rows: PresentedMoleculeRow[]) {
   const ids = rows.map((r) => r.id);
   if (!ids.length) return [];
   const [idRows, propRows] = await Promise.all([
     db
       .select({ moleculeId: moleculeIdentifiers.moleculeId, label: moleculeIdentifiers.label, value: moleculeIdentifiers.value })
       .from(moleculeIdentifiers)
-      .where(inArray(moleculeIdentifiers.moleculeId, ids))
+      // One array parameter, not one per id: a 5,000-card board asks for 5,000 at once.
+      .where(sql`${moleculeIdentifiers.moleculeId} = any(${sql.param(ids)}::uuid[])`)
       .orderBy(asc(moleculeIdentifiers.createdAt)),
     db
       .selectDistinctOn([moleculeProperties.moleculeId, moleculeProperties.name], {
@@ -411,7 +438,7 @@ export async function decorateMolecules(db: DbOrTx, rows: Array<typeof molecules
         unit: moleculeProperties.unit
       })
       .from(moleculeProperties)
-      .where(inArray(moleculeProperties.moleculeId, ids))
+      .where(sql`${moleculeProperties.moleculeId} = any(${sql.param(ids)}::uuid[])`)
       .orderBy(moleculeProperties.moleculeId, moleculeProperties.name, desc(moleculeProperties.createdAt))
   ]);
   const byMolecule = new Map<string, { identifiers: Array<{ label: string; value: string }>; properties: Record<string, { value: number | null; value_text: string | null; unit: string | null }> }>();
@@ -427,7 +454,7 @@ export async function listMolecules(db: DbOrTx, actor: Actor | null, query: Mole
   const order = orderFor(query.sort);
   const [rows, [{ total }]] = await Promise.all([
     db
-      .select()
+      .select(presentedColumns)
       .from(molecules)
       .where(where)
       .orderBy(...order)
@@ -436,6 +463,22 @@ export async function listMolecules(db: DbOrTx, actor: Actor | null, query: Mole
     db.select({ total: sql<number>`count(*)::int` }).from(molecules).where(where)
   ]);
   return { data: await decorateMolecules(db, rows), total };
+}
+
+/**
+ * Ids of the molecules matching `query` in the actor's organisation, in
+ * registry order, at most `limit` of them (`truncated` says there were more).
+ * For "add everything this filter shows to a library".
+ */
+export async function matchingMoleculeIds(db: DbOrTx, actor: Actor | null, query: MoleculeQuery, limit: number) {
+  const a = requireRole(actor, 'viewer');
+  const rows = await db
+    .select({ id: molecules.id })
+    .from(molecules)
+    .where(whereFor(a.organization.id, { ...query, sort: null }))
+    .orderBy(asc(molecules.registryNumber))
+    .limit(limit + 1);
+  return { ids: rows.slice(0, limit).map((r) => r.id), truncated: rows.length > limit };
 }
 
 /** Everything the column chooser and filter builder can offer. */
@@ -467,7 +510,7 @@ export async function* exportMolecules(db: DbOrTx, actor: Actor | null, query: M
   let after = 0;
   for (;;) {
     const rows = await db
-      .select()
+      .select(presentedColumns)
       .from(molecules)
       .where(and(where, sql`${molecules.registryNumber} > ${after}`))
       .orderBy(asc(molecules.registryNumber))

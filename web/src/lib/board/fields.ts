@@ -4,20 +4,11 @@
  * (only the ones this library's molecules carry).
  */
 import { DESCRIPTOR_LABELS, DESCRIPTOR_UNITS, fmtDescriptor, fmtValue } from '$lib/components/registry/format';
+import { DESCRIPTOR_KEYS } from '$lib/components/registry/types';
 import type { LibraryMolecule, PropValue } from './types';
 
-export const DESCRIPTORS = [
-  'average_mw',
-  'clogp',
-  'tpsa',
-  'hbd',
-  'hba',
-  'rotatable_bonds',
-  'heavy_atoms',
-  'aromatic_rings',
-  'fraction_csp3',
-  'exact_mass'
-] as const;
+/** Card and plot fields: the registry's descriptors, in the registry's order. */
+export const DESCRIPTORS = DESCRIPTOR_KEYS;
 
 export type Field = { key: string; label: string; unit: string | null; kind: 'descriptor' | 'property' };
 

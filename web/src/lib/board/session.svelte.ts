@@ -45,7 +45,7 @@ import {
 } from '$common/board';
 import { api } from '$lib/components/registry/api';
 import { userColor } from './colors';
-import type { LibraryMolecule, LibraryMoleculeRow, Peer, PeerMark, Person, PresenceState, PresenceUser } from './types';
+import { MOLECULE_PAGE_SIZE, type FirstMoleculePage, type LibraryMolecule, type LibraryMoleculeRow, type Peer, type PeerMark, type Person, type PresenceState, type PresenceUser } from './types';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'refused';
 
@@ -58,10 +58,11 @@ export interface SessionOptions {
   readOnly: boolean;
   /** The library belongs to the active organisation, so GET /molecules?ids= can fill in new cards quickly. */
   sameOrganization: boolean;
+  /** Page 1 already on its way (the page's load streams it); fetched here when absent or failed. */
+  firstPage?: Promise<FirstMoleculePage>;
 }
 
-/** Cards per request when loading molecule data (the API allows up to 5,000). */
-const PAGE_SIZE = 5000;
+const PAGE_SIZE = MOLECULE_PAGE_SIZE;
 /** More changed keys than this in one update: re-read everything (initial sync, restores). */
 const FULL_REBUILD_AT = 400;
 
@@ -142,6 +143,7 @@ export class BoardSession {
   #cursorTimer: ReturnType<typeof setTimeout> | null = null;
   #pendingCursor: { x: number; y: number } | null | undefined = undefined;
   #destroyed = false;
+  #recount: (which: 'comments' | 'notes', ids: Iterable<string>) => void;
   #opts: SessionOptions;
   #teardown: Array<() => void> = [];
 
@@ -157,28 +159,41 @@ export class BoardSession {
     const comments = commentsMap(this.doc);
     const notes = notesMap(this.doc);
 
-    const onLanes = () => this.#readLanes();
+    // Until the first sync the board is not shown: the observers wait, and onSynced reads
+    // everything once (a 5,000-card first sync would otherwise be read three times).
+    const onLanes = () => {
+      if (this.loaded) this.#readLanes();
+    };
     const onCards = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => {
+      if (!this.loaded) return;
       const { keys, all } = changedKeys(events, cards as unknown as Y.AbstractType<unknown>);
       if (all || keys.size > FULL_REBUILD_AT) this.#rebuildCards();
       else this.#updateCards(keys);
     };
-    const onComments = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => {
-      const { keys, all } = changedKeys(events, comments as unknown as Y.AbstractType<unknown>);
-      for (const id of all ? new Set([...comments.keys(), ...this.#commentCounts.keys()]) : keys) {
-        const n = comments.get(id)?.length ?? 0;
-        if (n) this.#commentCounts.set(id, n);
-        else this.#commentCounts.delete(id);
+    this.#recount = (which: 'comments' | 'notes', ids: Iterable<string>) => {
+      if (which === 'comments') {
+        for (const id of ids) {
+          const n = comments.get(id)?.length ?? 0;
+          if (n) this.#commentCounts.set(id, n);
+          else this.#commentCounts.delete(id);
+        }
+      } else {
+        for (const id of ids) {
+          if (noteText(notes.get(id)).trim()) this.#notes.add(id);
+          else this.#notes.delete(id);
+        }
       }
       this.metaRev++;
     };
+    const onComments = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => {
+      if (!this.loaded) return;
+      const { keys, all } = changedKeys(events, comments as unknown as Y.AbstractType<unknown>);
+      this.#recount('comments', all ? new Set([...comments.keys(), ...this.#commentCounts.keys()]) : keys);
+    };
     const onNotes = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => {
+      if (!this.loaded) return;
       const { keys, all } = changedKeys(events, notes as unknown as Y.AbstractType<unknown>);
-      for (const id of all ? new Set([...notes.keys(), ...this.#notes]) : keys) {
-        if (noteText(notes.get(id)).trim()) this.#notes.add(id);
-        else this.#notes.delete(id);
-      }
-      this.metaRev++;
+      this.#recount('notes', all ? new Set([...notes.keys(), ...this.#notes]) : keys);
     };
     lanes.observeDeep(onLanes);
     cards.observeDeep(onCards);
@@ -220,8 +235,10 @@ export class BoardSession {
         this.synced = state;
         if (state && !this.loaded) {
           this.loaded = true;
-          this.#readLanes();
+          this.lanes = readLanes(this.doc);
           this.#rebuildCards();
+          this.#recount('comments', commentsMap(this.doc).keys());
+          this.#recount('notes', notesMap(this.doc).keys());
         }
       },
       onAuthenticated: ({ scope }) => {
@@ -241,7 +258,7 @@ export class BoardSession {
     this.provider.setAwarenessField('editing', null);
     this.provider.setAwarenessField('cursor', null);
 
-    void this.loadMolecules();
+    void this.loadMolecules(opts.firstPage);
   }
 
   get connection(): ConnectionState {
@@ -586,12 +603,16 @@ export class BoardSession {
 
   // ── Molecule data (REST) ───────────────────────────────────────────────
 
-  async loadMolecules() {
+  async loadMolecules(firstPage?: Promise<FirstMoleculePage>) {
     const base = `/api/v1/libraries/${encodeURIComponent(this.libraryId)}/molecules`;
     try {
       let page = 1;
       for (;;) {
-        const res = await api<LibraryMoleculeRow[]>(fetch, `${base}?page=${page}&page_size=${PAGE_SIZE}`);
+        const given = page === 1 && firstPage ? await firstPage : null;
+        const res =
+          given && 'json' in given
+            ? (JSON.parse(given.json) as { data: LibraryMoleculeRow[]; meta?: { total?: number } })
+            : await api<LibraryMoleculeRow[]>(fetch, `${base}?page=${page}&page_size=${PAGE_SIZE}`);
         if (this.#destroyed) return;
         for (const row of res.data) this.molecules.set(row.molecule.id, row.molecule);
         this.molRev++;

@@ -102,3 +102,9 @@ export type Peer = PresenceState & { clientId: number };
 export type PeerMark = { clientId: number; user: PresenceUser; editing: boolean };
 
 export type BoardView = 'board' | 'grid' | 'plot';
+
+/** Cards per request when loading molecule data (the API allows up to 5,000). */
+export const MOLECULE_PAGE_SIZE = 5000;
+
+/** Page 1 of the board's molecules as GET /libraries/:id/molecules answered it (JSON text), fetched by the page's load function and streamed; or why not. */
+export type FirstMoleculePage = { json: string } | { error: string };

@@ -19,9 +19,17 @@ export const addLibraryMoleculesRequest = z
     molecule_ids: z.array(z.uuid({ error: 'Each molecule id must be a UUID' })).max(MAX_ADD_PER_REQUEST).optional(),
     import_id: z.uuid({ error: 'import_id must be a UUID' }).optional(),
     smiles: z.array(z.string().trim().min(1).max(10_000)).max(500, { error: 'At most 500 SMILES at once; import a file for more' }).optional(),
+    /** Every registry molecule matching this search, as GET /molecules reads it (`q`, `filter=field:op:value`, `import_id`). */
+    query: z
+      .object({
+        q: z.string().trim().max(500).optional(),
+        filter: z.array(z.string().min(1).max(500)).max(20).optional(),
+        import_id: z.uuid({ error: 'query.import_id must be a UUID' }).optional()
+      })
+      .optional(),
     lane_id: z.string().trim().min(1).max(100).optional()
   })
-  .refine((v) => !!(v.molecule_ids?.length || v.import_id || v.smiles?.length), { error: 'Give molecule_ids, import_id or smiles' });
+  .refine((v) => !!(v.molecule_ids?.length || v.import_id || v.smiles?.length || v.query), { error: 'Give molecule_ids, import_id, query or smiles' });
 
 export const shareLibraryRequest = z
   .object({

@@ -114,7 +114,7 @@ export const operations: Operation[] = [
   { method: 'patch', path: '/libraries/{id}', tag: 'Libraries', summary: 'Rename, describe (edit); archive, set member access (manage)', body: updateLibraryRequest, ok: { status: 200, description: 'Updated' }, errors: [400, 401, 403, 404] },
   { method: 'get', path: '/libraries/{id}/molecules', tag: 'Libraries', summary: 'Molecules on the board in board order, with lane, position and tags',
     query: { page: 'Page', page_size: 'Rows per page, up to 5,000', lane: 'Only this lane id' }, ok: { status: 200, description: 'Molecules' }, errors: [401, 404] },
-  { method: 'post', path: '/libraries/{id}/molecules', tag: 'Libraries', summary: 'Add molecules (ids, every molecule of an import, or SMILES); open boards show them at once',
+  { method: 'post', path: '/libraries/{id}/molecules', tag: 'Libraries', summary: 'Add molecules (ids, every molecule of an import, every registry molecule matching a search, or SMILES); open boards show them at once',
     description: 'Goes through the live document on the collab-server, attributed to you. `smiles` registers new structures in the owning organisation (members only).',
     body: addLibraryMoleculesRequest, ok: { status: 200, description: '`{ added, already_present, rejected }`' }, errors: [400, 401, 403, 404, 503] },
   { method: 'delete', path: '/libraries/{id}/molecules/{moleculeId}', tag: 'Libraries', summary: 'Take a molecule off the board', ok: { status: 200, description: 'Removed' }, errors: [401, 403, 404] },

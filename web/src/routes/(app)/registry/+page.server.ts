@@ -2,8 +2,9 @@ import { redirect } from '@sveltejs/kit';
 import { api, apiOrError, ApiError, toHttpError } from '$lib/components/registry/api';
 import { filterParams, listParams, parseQuery, registryHref, OPS } from '$lib/components/registry/query';
 import type { Fields, ImportJob, Meta, MoleculeRow } from '$lib/components/registry/types';
+import { addToLibraryAction, librariesToAddTo } from '$lib/server/add-to-library';
 
-export const load = async ({ fetch, url }) => {
+export const load = async ({ fetch, url, locals }) => {
   const query = parseQuery(url);
 
   // The "add filter" form submits ff/fo/fv (works without JavaScript); fold them into one
@@ -31,8 +32,14 @@ export const load = async ({ fetch, url }) => {
   const importP = query.import_id
     ? api<ImportJob>(fetch, `/api/v1/imports/${encodeURIComponent(query.import_id)}`).then((r) => r.data, () => null)
     : Promise.resolve(null);
+  const canAdd = !!locals.actor?.role && locals.actor.role !== 'viewer';
   // All at once (and all awaited together, so no rejection goes unhandled).
-  const [{ rows, meta, listError }, fields, importJob] = await Promise.all([listP, apiOrError<Fields>(fetch, '/api/v1/molecules/fields'), importP]);
+  const [{ rows, meta, listError }, fields, importJob, libraries] = await Promise.all([
+    listP,
+    apiOrError<Fields>(fetch, '/api/v1/molecules/fields'),
+    importP,
+    canAdd ? librariesToAddTo(fetch, locals.actor?.organization?.id) : Promise.resolve([])
+  ]);
 
   // Past the last page (e.g. after narrowing a filter): go to the last page that exists.
   if (!listError && rows.length === 0 && meta.total > 0 && query.page > 1) {
@@ -48,6 +55,9 @@ export const load = async ({ fetch, url }) => {
     filtered,
     fields: fields.data,
     importJob,
+    libraries,
     exportParams: filterParams(query).toString()
   };
 };
+
+export const actions = { addToLibrary: addToLibraryAction };

@@ -1,10 +1,11 @@
 import { fail } from '@sveltejs/kit';
 import { apiOrError, ApiError, postJson, toHttpError } from '$lib/components/registry/api';
 import { ACTIVE_STATUSES, type ImportJob, type ImportRowError, type Meta } from '$lib/components/registry/types';
+import { addToLibraryAction, librariesToAddTo } from '$lib/server/add-to-library';
 
 const ERRORS_PAGE_SIZE = 50;
 
-export const load = async ({ fetch, params, url, depends }) => {
+export const load = async ({ fetch, params, url, depends, locals }) => {
   depends('app:import');
   const id = encodeURIComponent(params.id);
   const { data: job } = await apiOrError<ImportJob>(fetch, `/api/v1/imports/${id}`);
@@ -17,7 +18,9 @@ export const load = async ({ fetch, params, url, depends }) => {
     const res = await apiOrError<ImportRowError[]>(fetch, `/api/v1/imports/${id}/errors?page=${page}&page_size=${ERRORS_PAGE_SIZE}`);
     errors = { rows: res.data, meta: res.meta ?? { page, page_size: ERRORS_PAGE_SIZE, total: res.data.length } };
   }
-  return { job, errors };
+  const canAdd = !!locals.actor?.role && locals.actor.role !== 'viewer' && job.status === 'completed' && job.registered + job.duplicates > 0;
+  const libraries = canAdd ? await librariesToAddTo(fetch, locals.actor?.organization?.id) : [];
+  return { job, errors, libraries };
 };
 
 async function call(fetch: typeof globalThis.fetch, path: string) {
@@ -31,6 +34,7 @@ async function call(fetch: typeof globalThis.fetch, path: string) {
 }
 
 export const actions = {
+  addToLibrary: addToLibraryAction,
   cancel: async ({ fetch, params }) => (await call(fetch, `/api/v1/imports/${encodeURIComponent(params.id)}/cancel`)) ?? { cancelled: true },
   revert: async ({ fetch, params, request }) => {
     const fd = await request.formData();

@@ -5,8 +5,8 @@ import { endpoint } from '$lib/server/api/respond';
 import { moleculeQueryFromUrl } from '$lib/server/api/query';
 import { getRDKit } from '$chem/rdkit';
 import { csvLine, download } from '$lib/server/csv';
+import { DESCRIPTOR_KEYS as DESCRIPTORS } from '$lib/components/registry/types';
 
-const DESCRIPTORS = ['average_mw', 'exact_mass', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatable_bonds', 'heavy_atoms', 'aromatic_rings', 'fraction_csp3'] as const;
 const propertyHeader = (name: string, unit: string | null) => (unit ? `${name} [${unit}]` : name);
 
 /**

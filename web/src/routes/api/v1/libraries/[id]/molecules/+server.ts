@@ -6,7 +6,7 @@
 import { AppError } from '$common/errors';
 import { requireRole } from '$db/access/authorize';
 import { listLibraryMolecules, moleculesOfImport, requireLibrary } from '$db/access/libraries';
-import { registerMolecule } from '$db/access/molecules';
+import { matchingMoleculeIds, parseFilter, registerMolecule } from '$db/access/molecules';
 import { getDb } from '$lib/server/context';
 import { endpoint, ok, readJson } from '$lib/server/api/respond';
 import { parsePage } from '$lib/server/api/query';
@@ -30,6 +30,20 @@ export const POST = endpoint(async (event) => {
   const g = await requireLibrary(db, locals.actor, params.id ?? '', 'edit');
   const ids = new Set(input.molecule_ids ?? []);
   if (input.import_id) for (const id of await moleculesOfImport(db, g.library, input.import_id)) ids.add(id);
+  if (input.query) {
+    // A search runs in the actor's own registry: it must be the library's.
+    if (locals.actor?.organization?.id !== g.library.organizationId) {
+      throw new AppError('AUTHORIZATION_ERROR', 'Only members of the library’s organisation can add from its registry by a search; add molecule ids instead');
+    }
+    const query = { q: input.query.q ?? null, filters: (input.query.filter ?? []).map(parseFilter), importId: input.query.import_id ?? null };
+    const found = await matchingMoleculeIds(db, locals.actor, query, MAX_ADD_PER_REQUEST);
+    if (found.truncated) {
+      throw new AppError('VALIDATION_ERROR', `The search matches more than ${MAX_ADD_PER_REQUEST.toLocaleString('en')} molecules; narrow it, or add an import instead`, [
+        { field: 'query', message: `matches more than ${MAX_ADD_PER_REQUEST.toLocaleString('en')} molecules` }
+      ]);
+    }
+    for (const id of found.ids) ids.add(id);
+  }
 
   const rejected: Array<{ smiles: string; reason: string }> = [];
   if (input.smiles?.length) {
