@@ -186,7 +186,7 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
   const libraryId = ref.id;
   const groups = groupChanges(store.changes);
   if (!groups.length) return 0;
-  const doc = new Y.Doc({ gc: false });
+  const doc = new Y.Doc({ gc: false, guid: ref.name }); // guid given: see persist in server.ts
   try {
     if (store.previous) Y.applyUpdate(doc, store.previous);
     const [{ sinceSnapshot, hasSnapshot }] = (

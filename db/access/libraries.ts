@@ -548,7 +548,7 @@ export async function boardDocAt(db: DbOrTx, libraryId: string, changeId: number
     .from(boardChanges)
     .where(and(eq(boardChanges.libraryId, libraryId), eq(boardChanges.id, changeId)));
   if (!target) return null;
-  const doc = new Y.Doc();
+  const doc = new Y.Doc({ guid: `library:${libraryId}` }); // a given guid saves 31 random draws
   const after = base?.id ?? 0;
   if (base?.snapshot) Y.applyUpdate(doc, base.snapshot);
   const rest = await db
