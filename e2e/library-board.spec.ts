@@ -67,7 +67,6 @@ test('two people edit one board live, a viewer watches, history restores an earl
     const r = await request.post('/api/v1/molecules', { headers: owner.headers, data: { smiles: s } });
     regnos.push((await r.json()).data.registry_number);
   }
-  const [m1, m2, m3, m4] = regnos;
   const ids = (await (await request.get('/api/v1/molecules?page_size=10', { headers: owner.headers })).json()).data.map((m: { id: string }) => m.id);
   const lib = (await (await request.post('/api/v1/libraries', { headers: owner.headers, data: { name: 'Hit triage' } })).json()).data;
   expect((await request.post(`/api/v1/libraries/${lib.id}/molecules`, { headers: owner.headers, data: { molecule_ids: ids } })).status()).toBe(200);
@@ -76,6 +75,13 @@ test('two people edit one board live, a viewer watches, history restores an earl
   const sami = await openBoard(browser, sci, lib.id);
   const vera = await openBoard(browser, viewer, lib.id);
   for (const p of [olga, sami, vera]) for (const r of regnos) await expect(cardIn(p, 'ideas', r)).toBeVisible();
+  // Roles by place in the lane: Olga drags the top card while Sami moves the bottom one, so
+  // neither move shifts the card the other is about to grab.
+  const order: string[] = await olga.locator('[data-lane-id="ideas"] [data-regno]').evaluateAll((els) =>
+    els.map((e) => ({ regno: e.getAttribute('data-regno')!, y: e.getBoundingClientRect().top })).sort((a, b) => a.y - b.y).map((c) => c.regno)
+  );
+  expect([...order].sort()).toEqual([...regnos].sort());
+  const [m1, m3, m4, m2] = order;
 
   // Presence: each sees the others on the board.
   await expect(olga.getByTestId('presence').locator('[data-presence="Sami"]')).toBeVisible();
