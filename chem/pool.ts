@@ -85,8 +85,15 @@ export function createChemPool(options: ChemPoolOptions = {}): ChemPool {
     // Threads hold a loaded RDKit; never let them idle out and reload.
     idleTimeout: 2 ** 31 - 1,
     concurrentTasksPerWorker: 1,
+    // Tasks start in the order they were submitted. Piscina's default moves a
+    // task it cannot place yet (every thread busy) to the back of its queue, so
+    // with several batches queued the oldest could finish last and the
+    // importer, which commits in row order, would wait while the threads run
+    // out of work.
+    stricterFIFO: true,
     // The entry registers tsx itself; an inherited `--import tsx` would register it twice.
-    execArgv: []
+    // A profiled process (node --cpu-prof, bench/ingest/run.ts --profile) profiles its threads too.
+    execArgv: process.execArgv.filter((a) => a.startsWith('--cpu-prof'))
   });
   let destroyed = false;
 

@@ -1,7 +1,7 @@
 /**
  * bench/ingest — end-to-end import throughput against the compute limit.
  *
- *   node --import tsx bench/ingest/run.ts [--rows 100000] [--threads N]
+ *   node --import tsx bench/ingest/run.ts [--rows 100000] [--threads N] [--profile] [--no-bare] [--marks] [--fresh]
  *
  * 1. Generates N varied drug-like molecules (bench/ingest/generate.ts) as a CSV.
  * 2. Starts a real workers process (node --import tsx workers/index.ts) and
@@ -12,6 +12,15 @@
  * 4. Runs the bare RDKit pipeline (same rows, same thread pool, no I/O) —
  *    the compute limit — and prints both side by side with the ratio.
  * 5. Times the registry's first page (GET /api/v1/molecules's query) at that size.
+ *
+ * --profile runs the workers process (main thread and chemistry threads) with
+ * --cpu-prof into .data/bench-ingest-profiles/ and prints the windows of the two
+ * phases for bench/collab/profile-summary.ts (the profiler slows it down).
+ * --no-bare skips step 4 (its columns print —), e.g. for a profile.
+ * --marks prints the phases' start/end as epoch seconds (to line up with a CPU sampler).
+ * --fresh drops the bench database first (embedded cluster only). Without it
+ * every run adds its 100,000 molecules to those of the runs before, and the
+ * import's database work grows with the tables: compare runs made alike.
  *
  * Uses DATABASE_URL/REDIS_URL when set, else starts its own (scripts/services.ts).
  * Prints figures; asserts nothing (timings never fail a test).
@@ -42,7 +51,13 @@ const arg = (name: string, fallback: number) => {
 };
 const rows = arg('rows', 100_000);
 const threads = arg('threads', os.availableParallelism());
-const fmt = (n: number, d = 0) => n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
+const profile = process.argv.includes('--profile');
+const skipBare = process.argv.includes('--no-bare');
+const marks = process.argv.includes('--marks');
+const fresh = process.argv.includes('--fresh');
+/** CLOCK_MONOTONIC µs, the clock V8 stamps profile samples with. */
+const monoUs = () => Math.round(Number(process.hrtime.bigint()) / 1000);
+const fmt = (n: number, d = 0) => (Number.isNaN(n) ? '—' : n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d }));
 
 async function peakRssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
@@ -51,7 +66,7 @@ async function peakRssMb(pid: number): Promise<number> {
 }
 
 async function main() {
-  const services = await ensureServices({ dataDir: path.join(root, '.data'), database: 'crosslink_bench', log: (s) => console.log(s) });
+  const services = await ensureServices({ dataDir: path.join(root, '.data'), database: 'crosslink_bench', freshDatabase: fresh, log: (s) => console.log(s) });
   const prefix = `crosslink-bench-${Date.now().toString(36)}`;
   let worker: ReturnType<typeof spawn> | null = null;
   const db = createDb(services.databaseUrl, { max: 4 });
@@ -64,7 +79,11 @@ async function main() {
     const csvPath = path.join(uploadDir, `bench-${rows}.csv`);
     await writeMoleculesCsv(csvPath, molecules);
 
-    worker = spawn(process.execPath, ['--import', 'tsx', 'workers/index.ts'], {
+    const profileDir = path.join(root, '.data', 'bench-ingest-profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+    if (profile) await mkdir(profileDir, { recursive: true });
+    // The chemistry pool passes --cpu-prof* on to its threads (chem/pool.ts).
+    const profileArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    worker = spawn(process.execPath, [...profileArgs, '--import', 'tsx', 'workers/index.ts'], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl, REDIS_PREFIX: prefix, CHEM_THREADS: String(threads), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'inherit', 'inherit']
@@ -81,6 +100,10 @@ async function main() {
     const queues = createQueues(services.redisUrl, prefix);
 
     const t0 = performance.now();
+    const t0Us = monoUs();
+    const t0Epoch = Date.now() / 1000;
+    let registeredEpoch = 0;
+    let registeredUs = 0;
     const row = await createImport(
       db,
       actor,
@@ -94,10 +117,22 @@ async function main() {
     for (;;) {
       const [s] = await db.select().from(imports).where(eq(imports.id, row.id));
       const now = performance.now();
-      if (!registeredAt && s.totalRows !== null && s.processedRows >= s.totalRows && s.processedRows > 0) registeredAt = now;
+      if (!registeredAt && s.totalRows !== null && s.processedRows >= s.totalRows && s.processedRows > 0) {
+        registeredAt = now;
+        registeredUs = monoUs();
+        registeredEpoch = Date.now() / 1000;
+      }
       if (s.status === 'completed') {
         completeAt = now;
         registeredAt ||= now;
+        registeredUs ||= monoUs();
+        registeredEpoch ||= Date.now() / 1000;
+        if (marks) console.log(`[bench] marks (epoch s): start ${t0Epoch.toFixed(2)} registered ${registeredEpoch.toFixed(2)} complete ${(Date.now() / 1000).toFixed(2)}`);
+        if (profile) {
+          const doneUs = monoUs();
+          console.log(`[bench] profiles in ${profileDir} (written when the workers process exits); windows, CLOCK_MONOTONIC µs:`);
+          console.log(`[bench]   registration ${t0Us} ${registeredUs}   descriptors ${registeredUs} ${doneUs}`);
+        }
         console.log(`[bench] import: ${fmt(s.registered)} registered, ${fmt(s.duplicates)} duplicates, ${fmt(s.invalid)} invalid of ${fmt(s.totalRows ?? 0)}`);
         break;
       }
@@ -110,7 +145,9 @@ async function main() {
     }
     const peakMb = await peakRssMb(workerPid);
     await queues.close();
+    const exited = new Promise((resolve) => worker!.once('exit', resolve));
     worker.kill('SIGTERM');
+    if (profile) await exited; // the profiles are written as it exits
 
     // Registry first page at this size (the query behind GET /api/v1/molecules).
     const pageTimes: number[] = [];
@@ -121,8 +158,8 @@ async function main() {
     }
     pageTimes.sort((a, b) => a - b);
 
-    console.log(`[bench] bare RDKit pipeline on the same ${fmt(rows)} rows (${threads} threads)…`);
-    const bare = await runBarePipeline(molecules.map((m) => m.smiles), { threads });
+    if (!skipBare) console.log(`[bench] bare RDKit pipeline on the same ${fmt(rows)} rows (${threads} threads)…`);
+    const bare = skipBare ? { registerPerSec: NaN, completePerSec: NaN } : await runBarePipeline(molecules.map((m) => m.smiles), { threads });
 
     const regRate = rows / ((registeredAt - t0) / 1000);
     const completeRate = rows / ((completeAt - t0) / 1000);

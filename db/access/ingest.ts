@@ -42,23 +42,45 @@ export interface ChunkOutcome {
   /** The import's state after the commit (a cancel may have been requested meanwhile). */
   cancelRequested: boolean;
   skipped: boolean;
+  /** The molecules this chunk registered (for the descriptor pass, without reading them back). */
+  created: Array<{ id: string; smiles: string }>;
 }
 
 /** A CSV field for COPY … (FORMAT csv): always quoted; null is an unquoted empty field. */
 function csvField(v: string | null): string {
-  return v === null ? '' : `"${v.replace(/"/g, '""')}"`;
+  return v === null ? '' : v.includes('"') ? `"${v.replace(/"/g, '""')}"` : `"${v}"`;
 }
 const hex = (b: Uint8Array) => '\\x' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
+/**
+ * COPY the lines in as one payload: a stream item per line would cost a
+ * CopyData message and two socket writes each.
+ */
 async function copyRows(client: pg.PoolClient, table: string, lines: string[]): Promise<void> {
   const stream = client.query(copyFrom(`COPY ${table} FROM STDIN WITH (FORMAT csv)`));
-  await pipeline(Readable.from(lines.map((l) => l + '\n')), stream);
+  await pipeline(Readable.from([lines.join('\n') + '\n']), stream);
 }
 
-async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Staging tables, one per session, created by the first chunk a connection
+ * commits and emptied at every commit (cheaper than creating and dropping a
+ * table, and its catalog rows, in every transaction). Created inside the
+ * transaction, so a rollback cannot leave a session believing it has one.
+ */
+const STAGING = {
+  ingest_rows: `row_number int, inchikey text, inchi text, smiles text, formula text, name text,
+    morgan bytea, pattern bytea, input text, input_format text, stripped boolean,
+    identifiers jsonb, properties jsonb`,
+  ingest_descriptors: `id uuid, average_mw float8, exact_mass float8, clogp float8, tpsa float8, hbd int, hba int,
+    rotatable_bonds int, heavy_atoms int, aromatic_rings int, fraction_csp3 float8`
+} as const;
+
+async function inTransaction<T>(db: Db, staging: keyof typeof STAGING | null, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await db.$client.connect();
   try {
-    await client.query('BEGIN');
+    // One round trip (simple protocol: several statements). "if not exists" is a
+    // catalog look-up once the session has the table.
+    await client.query(staging ? `BEGIN; create temp table if not exists ${staging} (${STAGING[staging]}) on commit delete rows` : 'BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -70,13 +92,86 @@ async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T
   }
 }
 
+/**
+ * Everything a chunk writes after its rows are staged, as one statement:
+ * new molecules (registry numbers reserved from the organisation's counter),
+ * names filled in, inputs / identifiers / property values attached to new
+ * and existing molecules, rejected rows, and the import's counters and
+ * checkpoint. Data-modifying CTEs all see the snapshot from before the
+ * statement, so rows inserted here are found through `inserted`, and the
+ * name update only reaches molecules that existed before.
+ */
+const WRITE_CHUNK = `
+with staged as materialized (
+  -- One probe of the (organization, InChIKey) index per row. The organisation
+  -- comes in as (select $1): planned as "some organisation", not this one,
+  -- whose statistics lag far behind while an import grows it — believing it
+  -- nearly empty, the planner would find each row by reading all of the
+  -- organisation's molecules (through molecules_org_created_idx).
+  select r.*, (select m.id from molecules m where m.organization_id = (select $1::uuid) and m.inchikey = r.inchikey) as existing_id
+  from ingest_rows r
+), names as (
+  -- the first name given for each structure in this chunk
+  select distinct on (inchikey) inchikey, existing_id, name from staged where name is not null order by inchikey, row_number
+), firsts as (
+  select distinct on (s.inchikey) s.row_number, s.inchikey, s.inchi, s.smiles, s.formula, s.morgan, s.pattern
+  from staged s where s.existing_id is null
+  order by s.inchikey, s.row_number
+), numbered as (
+  select f.*, n.name, row_number() over (order by f.row_number) as n
+  from firsts f left join names n on n.inchikey = f.inchikey
+), counter as (
+  update organizations set molecule_counter = molecule_counter + (select count(*) from numbered)
+  where id = $1 and exists (select 1 from numbered)
+  returning molecule_counter - (select count(*) from numbered) as base
+), inserted as (
+  insert into molecules (organization_id, registry_number, inchikey, inchi, canonical_smiles, formula, name,
+                         morgan_fp, pattern_fp, created_by, created_by_import_id)
+  select $1, counter.base + numbered.n, numbered.inchikey, numbered.inchi, numbered.smiles, numbered.formula,
+         numbered.name, numbered.morgan, numbered.pattern, $2, $3
+  from numbered, counter
+  returning id, inchikey, canonical_smiles
+), renamed as (
+  -- a name given now fills in an existing molecule registered without one
+  update molecules m set name = n.name
+  from names n
+  where n.existing_id is not null and m.id = n.existing_id and m.name is null
+), attached as (
+  select s.row_number, s.input, s.input_format, s.stripped, s.identifiers, s.properties, coalesce(s.existing_id, i.id) as molecule_id
+  from staged s left join inserted i on s.existing_id is null and i.inchikey = s.inchikey
+), inputs as (
+  insert into molecule_inputs (organization_id, molecule_id, import_id, row_number, input, input_format, stripped_fragments, created_by)
+  select $1, a.molecule_id, $3, a.row_number, a.input, a.input_format, a.stripped, $2 from attached a
+), identifiers as (
+  insert into molecule_identifiers (organization_id, molecule_id, label, value, import_id, created_by)
+  select $1, a.molecule_id, x.label, x.value, $3, $2
+  from attached a cross join jsonb_to_recordset(a.identifiers) as x(label text, value text)
+  on conflict do nothing
+), properties as (
+  insert into molecule_properties (organization_id, molecule_id, name, value_num, value_text, unit, source, import_id, created_by)
+  select $1, a.molecule_id, x.name, x.num, x.text, x.unit, 'import', $3, $2
+  from attached a cross join jsonb_to_recordset(a.properties) as x(name text, num float8, text text, unit text)
+), errors as (
+  insert into import_errors (import_id, row_number, raw, raw_truncated, code, reason)
+  select $3, * from unnest($4::int[], $5::text[], $6::bool[], $7::text[], $8::text[])
+  on conflict do nothing
+), progress as (
+  update imports set registered = registered + (select count(*) from inserted),
+    duplicates = duplicates + $9::int - (select count(*) from inserted),
+    invalid = invalid + cardinality($4::int[]),
+    processed_rows = processed_rows + $9::int + cardinality($4::int[]),
+    checkpoint_row = $10
+  where id = $3
+)
+select id, canonical_smiles as smiles from inserted`;
+
 export async function commitImportChunk(
   db: Db,
   target: { importId: string; organizationId: string; userId: string | null },
   chunk: { valid: ValidChunkRow[]; invalid: InvalidChunkRow[]; firstRow: number; lastRow: number }
 ): Promise<ChunkOutcome> {
   const { importId, organizationId, userId } = target;
-  return inTransaction(db, async (client) => {
+  return inTransaction(db, 'ingest_rows', async (client) => {
     const state = await client.query<{ checkpoint_row: number; cancel_requested_at: Date | null }>(
       'select checkpoint_row, cancel_requested_at from imports where id = $1 for update',
       [importId]
@@ -84,17 +179,12 @@ export async function commitImportChunk(
     if (!state.rows[0]) throw new Error(`import ${importId} disappeared`);
     if (state.rows[0].checkpoint_row >= chunk.lastRow) {
       // Already committed by an earlier attempt of this job: never count twice.
-      return { registered: 0, duplicates: 0, invalid: 0, cancelRequested: !!state.rows[0].cancel_requested_at, skipped: true };
+      return { registered: 0, duplicates: 0, invalid: 0, cancelRequested: !!state.rows[0].cancel_requested_at, skipped: true, created: [] };
     }
     // Serialises registrations per organisation (dedup by InChIKey and registry numbers).
     await client.query('select 1 from organizations where id = $1 for update', [organizationId]);
 
-    let registered = 0;
     if (chunk.valid.length) {
-      await client.query(`create temp table ingest_rows (
-        row_number int, inchikey text, inchi text, smiles text, formula text, name text,
-        morgan bytea, pattern bytea, input text, input_format text, stripped boolean,
-        identifiers jsonb, properties jsonb) on commit drop`);
       await copyRows(
         client,
         'ingest_rows',
@@ -116,76 +206,29 @@ export async function commitImportChunk(
           ].join(',')
         )
       );
-      const inserted = await client.query(
-        `with firsts as (
-           select distinct on (r.inchikey) r.* from ingest_rows r
-           where not exists (select 1 from molecules m where m.organization_id = $1 and m.inchikey = r.inchikey)
-           order by r.inchikey, r.row_number
-         ), numbered as (
-           select f.*, row_number() over (order by f.row_number) as n from firsts f
-         ), counter as (
-           update organizations set molecule_counter = molecule_counter + (select count(*) from numbered)
-           where id = $1 returning molecule_counter - (select count(*) from numbered) as base
-         )
-         insert into molecules (organization_id, registry_number, inchikey, inchi, canonical_smiles, formula, name,
-                                morgan_fp, pattern_fp, created_by, created_by_import_id)
-         select $1, counter.base + numbered.n, numbered.inchikey, numbered.inchi, numbered.smiles, numbered.formula,
-                numbered.name, numbered.morgan, numbered.pattern, $2, $3
-         from numbered, counter`,
-        [organizationId, userId, importId]
-      );
-      registered = inserted.rowCount ?? 0;
-      const join = `from ingest_rows r join molecules m on m.organization_id = $1 and m.inchikey = r.inchikey`;
-      await client.query(
-        `insert into molecule_inputs (organization_id, molecule_id, import_id, row_number, input, input_format, stripped_fragments, created_by)
-         select $1, m.id, $3, r.row_number, r.input, r.input_format, r.stripped, $2 ${join}`,
-        [organizationId, userId, importId]
-      );
-      await client.query(
-        `insert into molecule_identifiers (organization_id, molecule_id, label, value, import_id, created_by)
-         select $1, m.id, x.label, x.value, $3, $2 ${join}
-         cross join jsonb_to_recordset(r.identifiers) as x(label text, value text)
-         on conflict do nothing`,
-        [organizationId, userId, importId]
-      );
-      await client.query(
-        `insert into molecule_properties (organization_id, molecule_id, name, value_num, value_text, unit, source, import_id, created_by)
-         select $1, m.id, x.name, x.num, x.text, x.unit, 'import', $3, $2 ${join}
-         cross join jsonb_to_recordset(r.properties) as x(name text, num float8, text text, unit text)`,
-        [organizationId, userId, importId]
-      );
-      // A name given later fills in a molecule registered without one.
-      await client.query(
-        `update molecules m set name = n.name
-         from (select distinct on (inchikey) inchikey, name from ingest_rows where name is not null order by inchikey, row_number) n
-         where m.organization_id = $1 and m.inchikey = n.inchikey and m.name is null`,
-        [organizationId]
-      );
     }
-    if (chunk.invalid.length) {
-      await client.query(
-        `insert into import_errors (import_id, row_number, raw, raw_truncated, code, reason)
-         select $1, * from unnest($2::int[], $3::text[], $4::bool[], $5::text[], $6::text[])
-         on conflict do nothing`,
-        [
-          importId,
-          chunk.invalid.map((r) => r.rowNumber),
-          chunk.invalid.map((r) => r.raw),
-          chunk.invalid.map((r) => r.rawTruncated),
-          chunk.invalid.map((r) => r.code),
-          chunk.invalid.map((r) => r.reason)
-        ]
-      );
-    }
-    const duplicates = chunk.valid.length - registered;
-    const invalid = chunk.invalid.length;
-    await client.query(
-      `update imports set registered = registered + $2, duplicates = duplicates + $3, invalid = invalid + $4,
-         processed_rows = processed_rows + $5, checkpoint_row = $6
-       where id = $1`,
-      [importId, registered, duplicates, invalid, chunk.valid.length + invalid, chunk.lastRow]
-    );
-    return { registered, duplicates, invalid, cancelRequested: !!state.rows[0].cancel_requested_at, skipped: false };
+    const { invalid } = chunk;
+    const written = await client.query<{ id: string; smiles: string }>(WRITE_CHUNK, [
+      organizationId,
+      userId,
+      importId,
+      invalid.map((r) => r.rowNumber),
+      invalid.map((r) => r.raw),
+      invalid.map((r) => r.rawTruncated),
+      invalid.map((r) => r.code),
+      invalid.map((r) => r.reason),
+      chunk.valid.length,
+      chunk.lastRow
+    ]);
+    const registered = written.rows.length;
+    return {
+      registered,
+      duplicates: chunk.valid.length - registered,
+      invalid: invalid.length,
+      cancelRequested: !!state.rows[0].cancel_requested_at,
+      skipped: false,
+      created: written.rows
+    };
   });
 }
 
@@ -203,10 +246,7 @@ export async function pendingDescriptors(db: Db, importId: string, afterId: stri
 /** Store computed descriptors (null for a molecule the engine could not describe). */
 export async function saveDescriptors(db: Db, importId: string, rows: Array<{ id: string; descriptors: ComputedDescriptors | null }>) {
   if (!rows.length) return;
-  await inTransaction(db, async (client) => {
-    await client.query(`create temp table ingest_descriptors (
-      id uuid, average_mw float8, exact_mass float8, clogp float8, tpsa float8, hbd int, hba int,
-      rotatable_bonds int, heavy_atoms int, aromatic_rings int, fraction_csp3 float8) on commit drop`);
+  await inTransaction(db, 'ingest_descriptors', async (client) => {
     const n = (v: number | undefined) => (v === undefined || v === null || !Number.isFinite(v) ? '' : String(v));
     await copyRows(
       client,
@@ -216,12 +256,15 @@ export async function saveDescriptors(db: Db, importId: string, rows: Array<{ id
       )
     );
     await client.query(
-      `update molecules m set average_mw = d.average_mw, exact_mass = d.exact_mass, clogp = d.clogp, tpsa = d.tpsa,
-         hbd = d.hbd, hba = d.hba, rotatable_bonds = d.rotatable_bonds, heavy_atoms = d.heavy_atoms,
-         aromatic_rings = d.aromatic_rings, fraction_csp3 = d.fraction_csp3, descriptors_at = now()
-       from ingest_descriptors d where m.id = d.id`
+      `with saved as (
+         update molecules m set average_mw = d.average_mw, exact_mass = d.exact_mass, clogp = d.clogp, tpsa = d.tpsa,
+           hbd = d.hbd, hba = d.hba, rotatable_bonds = d.rotatable_bonds, heavy_atoms = d.heavy_atoms,
+           aromatic_rings = d.aromatic_rings, fraction_csp3 = d.fraction_csp3, descriptors_at = now()
+         from ingest_descriptors d where m.id = d.id
+       )
+       update imports set descriptors_done = descriptors_done + $2 where id = $1`,
+      [importId, rows.length]
     );
-    await client.query('update imports set descriptors_done = descriptors_done + $2 where id = $1', [importId, rows.length]);
   });
 }
 

@@ -17,7 +17,7 @@ import type { Db } from '../../db/client';
 import { recordAudit } from '../../db/audit';
 import { commitImportChunk, pendingDescriptors, saveDescriptors, type InvalidChunkRow, type ValidChunkRow } from '../../db/access/ingest';
 import { imports } from '../../db/schema';
-import type { ChemPool } from '../../chem/pool';
+import type { ChemPool, DescribeRowResult } from '../../chem/pool';
 import type { ProcessorJob, Logger } from '../processor';
 import { countRows, openReader, type ReadRow } from './readers';
 import { addImportToLibrary } from './library';
@@ -27,7 +27,7 @@ import { queueContract } from '../../common/queues';
 export interface IngestOptions {
   /** Rows computed and committed together. */
   chunkRows: number;
-  /** Chunks in the chemistry pool at once (beyond the one being written). */
+  /** Chunks (pass 1) and descriptor batches (pass 2) in the chemistry pool at once, beyond the one being written. */
   inFlight: number;
   /** Molecules per descriptor batch in the second pass. */
   describeBatch: number;
@@ -38,6 +38,12 @@ export const defaultIngestOptions = (threads: number): IngestOptions => ({
   inFlight: Math.max(2, threads + 1),
   describeBatch: 1000
 });
+
+/**
+ * Molecules pass 1 hands to pass 2 in memory (~200 bytes each); past this,
+ * pass 2 reads the rest from the database.
+ */
+const MAX_REMEMBERED = 250_000;
 
 /** The importer strips the apostrophe our CSV export puts before formula-like text. */
 const unneutralise = (v: string) => (/^'[=+\-@\t\r]/.test(v) ? v.slice(1) : v);
@@ -108,6 +114,12 @@ async function computeChunk(pool: ChemPool, rows: Array<MappedRow | InvalidChunk
   return { firstRow: rows[0].rowNumber, lastRow: rows[rows.length - 1].rowNumber, valid, invalid };
 }
 
+/** A computation awaited later, in order: a failure meanwhile must not count as an unhandled rejection. */
+function computing<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
 export interface RunImportDeps {
   db: Db;
   pool: ChemPool;
@@ -169,6 +181,8 @@ export async function runImport(
 
     // ── Pass 1: register, in order, with chunks computing ahead of the writer.
     const pending: Promise<Chunk>[] = [];
+    /** Molecules pass 1 registered, for pass 2. */
+    const created: Array<{ id: string; smiles: string }> = [];
     let cancelled = false;
     const commitOldest = async () => {
       const chunk = await pending.shift()!;
@@ -177,6 +191,7 @@ export async function runImport(
       counts.duplicates += outcome.duplicates;
       counts.invalid += outcome.invalid;
       if (!outcome.skipped) counts.processed += chunk.valid.length + chunk.invalid.length;
+      if (created.length + outcome.created.length <= MAX_REMEMBERED) created.push(...outcome.created);
       await report('registering', `${counts.processed.toLocaleString('en')} of ${total!.toLocaleString('en')} rows`);
       if (outcome.cancelRequested) cancelled = true;
     };
@@ -195,7 +210,7 @@ export async function runImport(
           : mapRow(row, mapping, valueOptions)
       );
       if (batch.length >= options.chunkRows) {
-        pending.push(computeChunk(pool, batch, format));
+        pending.push(computing(computeChunk(pool, batch, format)));
         batch = [];
         if (pending.length > options.inFlight) await commitOldest();
         if (cancelled) break;
@@ -203,7 +218,7 @@ export async function runImport(
         signal?.throwIfAborted();
       }
     }
-    if (!cancelled && batch.length) pending.push(computeChunk(pool, batch, format));
+    if (!cancelled && batch.length) pending.push(computing(computeChunk(pool, batch, format)));
     while (pending.length && !cancelled) await commitOldest();
     await Promise.allSettled(pending); // chunks computed past a cancel are dropped, never written
     if (cancelled) {
@@ -213,19 +228,51 @@ export async function runImport(
     await db.update(imports).set({ totalRows: counts.processed }).where(eq(imports.id, imp.id));
     total = counts.processed;
 
-    // ── Pass 2: descriptors for the molecules this import created.
+    // ── Pass 2: descriptors for the molecules this import created: first the
+    // ones pass 1 just registered (known from its commits, so not read back),
+    // then whatever else the database still lists (rows an earlier attempt
+    // committed, or more than MAX_REMEMBERED). Batches are read ahead and
+    // written behind while the pool computes the next ones, so the threads
+    // never wait for the database between batches.
     let described = 0;
     const toDescribe = counts.registered;
+    let remembered = 0;
     let after: string | null = null;
+    let exhausted = false;
+    const describing: Array<{ rows: Array<{ id: string; smiles: string }>; results: Promise<DescribeRowResult[]> }> = [];
+    const nextBatch = async (): Promise<Array<{ id: string; smiles: string }> | null> => {
+      if (remembered < created.length) {
+        const rows = created.slice(remembered, remembered + options.describeBatch);
+        remembered += rows.length;
+        if (remembered === created.length) created.length = 0;
+        return rows;
+      }
+      // The database lists a batch as pending until it is saved: let those in flight land first.
+      if (describing.length) return null;
+      const rows = await pendingDescriptors(db, imp.id, after, options.describeBatch);
+      if (!rows.length) {
+        exhausted = true;
+        return null;
+      }
+      after = rows[rows.length - 1].id;
+      return rows;
+    };
     await report('describing', 'Computing descriptors', 0, toDescribe);
     for (;;) {
-      signal?.throwIfAborted();
-      const rows = await pendingDescriptors(db, imp.id, after, options.describeBatch);
-      if (!rows.length) break;
-      const results = await pool.describe(rows.map((r) => ({ id: r.id, smiles: r.smiles })));
-      await saveDescriptors(db, imp.id, results.map((r, i) => ({ id: rows[i].id, descriptors: r.ok ? r : null })));
-      described += rows.length;
-      after = rows[rows.length - 1].id;
+      while (!exhausted && describing.length < options.inFlight) {
+        signal?.throwIfAborted();
+        const rows = await nextBatch();
+        if (!rows) break;
+        describing.push({ rows, results: computing(pool.describe(rows)) });
+      }
+      const batch = describing.shift();
+      if (!batch) {
+        if (exhausted) break;
+        continue;
+      }
+      const results = await batch.results;
+      await saveDescriptors(db, imp.id, results.map((r, i) => ({ id: batch.rows[i].id, descriptors: r.ok ? r : null })));
+      described += batch.rows.length;
       await report('describing', `Descriptors for ${described.toLocaleString('en')} of ${toDescribe.toLocaleString('en')} new molecules`, described, toDescribe);
     }
     await finish('completed');
