@@ -17,7 +17,8 @@
  *   decode is never written), then upserts it and runs the kind's projector in
  *   ONE Postgres transaction; a failing projector rolls the state back. Failed
  *   stores are retried, the document is kept "dirty" and stored again on the
- *   next change, on `flush()` and before it is unloaded.
+ *   next change, on `flush()` and before it is unloaded. After a store the
+ *   document's clients get a `stored` stateless notice (common/collab-notices.ts).
  * - Durability: stores are debounced (`debounceMs`, env COLLAB_DEBOUNCE_MS,
  *   capped by `maxDebounceMs`). An edit the client saw acknowledged is in
  *   memory; it is in Postgres after the debounce, when the last client leaves,
@@ -53,12 +54,15 @@ import {
   type beforeUnloadDocumentPayload,
   type onAwarenessUpdatePayload,
   type onChangePayload,
+  type onStoreDocumentPayload,
   type Document,
   type Extension
 } from '@hocuspocus/server';
+import { Semaphore } from 'async-mutex';
 import { eq, sql } from 'drizzle-orm';
 import { Redis as IORedis } from 'ioredis';
 import * as Y from 'yjs';
+import { storedNotice } from '../common/collab-notices';
 import { collabEnvSchema } from '../common/env';
 import { AppError } from '../common/errors';
 import type { QueueClient } from '../common/queues';
@@ -124,7 +128,7 @@ export interface CollabServerOptions {
   redisUrl?: string;
   /** Key prefix; the extension uses `<redisPrefix>:collab:<document>`. Default `crosslink`. */
   redisPrefix?: string;
-  /** Store this long after the last change. Default: COLLAB_DEBOUNCE_MS's default (500). */
+  /** Store this long after the last change. Default: COLLAB_DEBOUNCE_MS's default (2000). */
   debounceMs?: number;
   /** Store at least this often while a document keeps changing. Default 10 000. */
   maxDebounceMs?: number;
@@ -138,6 +142,8 @@ export interface CollabServerOptions {
   projectors?: Readonly<Record<string, Projector>>;
   /** Largest accepted WebSocket message. Default 2 MiB. */
   maxMessageBytes?: number;
+  /** Documents stored at the same time (each a Postgres transaction). Default 4. */
+  concurrentStores?: number;
   /** Waits between store attempts; attempts = length + 1. Default [250, 1000]. */
   storeRetryDelaysMs?: readonly number[];
   /** Redis extension `disconnectDelay` (lets last sync messages through before unsubscribing). Default 1000. */
@@ -245,6 +251,13 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   const dirty = new Set<string>();
   /** Changes applied through this node's connections since each document's last successful store. */
   const changeLog = new Map<string, RecordedChange[]>();
+  /**
+   * Stores running at once, across documents. Boards that started together
+   * reach their debounce limit together; a few hundred stores at once would
+   * queue their CPU work (and Postgres replies) in front of live messages for
+   * a whole burst, where a few at a time let messages through in between.
+   */
+  const storeSlots = new Semaphore(opts.concurrentStores ?? 4);
 
   function deliver(notices: MentionNotice[]) {
     for (const n of notices) {
@@ -269,11 +282,13 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
 
   // ---- persistence --------------------------------------------------------
 
-  /** Decode, then upsert state + run the projector in one transaction. */
-  async function persist(documentName: string, state: Uint8Array) {
+  /** Encode and decode the live document, then upsert state + run the projector in one transaction. */
+  async function persist(documentName: string, document: Y.Doc) {
     const ref = resolveDocument(documentName, kinds);
     if (!ref) throw new AppError('NOT_FOUND', `${documentName}: no document kind matches this name`);
-    // Taken before the first await, so they are exactly the changes in `state` not yet stored by this node.
+    // State and changes taken together, before the first await: the changes are
+    // exactly those in `state` not yet stored by this node (a retry takes both again).
+    const state = Y.encodeStateAsUpdate(document);
     const changes = changeLog.get(documentName) ?? [];
     changeLog.delete(documentName);
     const notices: MentionNotice[] = [];
@@ -321,11 +336,13 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
    * Hocuspocus's debounce timer and take the process down. Failure is reported
    * through `storeFailed`, the log and `isDirty()`.
    */
-  async function persistWithRetry(documentName: string, state: Uint8Array): Promise<boolean> {
+  async function persistWithRetry(documentName: string, document: Y.Doc): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await persist(documentName, state);
+        const result = await storeSlots.runExclusive(() => persist(documentName, document));
         dirty.delete(documentName);
+        // Tell the document's clients (on every node) that what they have is stored.
+        server.hocuspocus.documents.get(documentName)?.broadcastStateless(storedNotice());
         events.emit('stored', { documentName, ...result });
         return true;
       } catch (error) {
@@ -345,7 +362,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   /** Store the live document again if its last store failed. */
   async function storeIfDirty(document: Document) {
     if (!dirty.has(document.name)) return;
-    await document.saveMutex.runExclusive(() => persistWithRetry(document.name, Y.encodeStateAsUpdate(document)));
+    await document.saveMutex.runExclusive(() => persistWithRetry(document.name, document));
   }
 
   // ---- extensions ---------------------------------------------------------
@@ -426,10 +443,16 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
     }
   };
 
-  // The Database extension with typed fetch/store, plus one hook: a last
-  // chance for a dirty document before it leaves memory (e.g. the database was
-  // down during its last store and came back while the document sat idle).
+  // The Database extension with a typed fetch, plus: stores encode the live
+  // document themselves, when a store slot is free (the extension's own
+  // onStoreDocument encodes it before `store` and that state could be older
+  // than the changes taken with it); and a last chance for a dirty document
+  // before it leaves memory (e.g. the database was down during its last store
+  // and came back while the document sat idle).
   class Persistence extends Database {
+    async onStoreDocument({ documentName, document }: onStoreDocumentPayload) {
+      await persistWithRetry(documentName, document);
+    }
     async beforeUnloadDocument({ document }: beforeUnloadDocumentPayload) {
       await storeIfDirty(document);
     }
@@ -453,9 +476,6 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
         .from(collabDocuments)
         .where(eq(collabDocuments.name, documentName));
       return row?.state ?? null;
-    },
-    async store({ documentName, state }) {
-      await persistWithRetry(documentName, state);
     }
   });
 
@@ -580,7 +600,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   async function storeAllLoaded() {
     await Promise.all(
       [...hocuspocus.documents.values()].map((document) =>
-        document.saveMutex.runExclusive(() => persistWithRetry(document.name, Y.encodeStateAsUpdate(document)))
+        document.saveMutex.runExclusive(() => persistWithRetry(document.name, document))
       )
     );
   }

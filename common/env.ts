@@ -48,8 +48,14 @@ export const collabEnvSchema = baseEnvSchema.extend({
   /** WebSocket port of the collab-server. */
   COLLAB_PORT: port(1234),
   COLLAB_HOST: z.string().default('0.0.0.0'),
-  /** Milliseconds Hocuspocus waits after the last change before storing a document. */
-  COLLAB_DEBOUNCE_MS: z.coerce.number().int().min(0).default(500),
+  /**
+   * Milliseconds Hocuspocus waits after the last change before storing a
+   * document (at the latest every 10 s while it keeps changing). Hocuspocus's
+   * own default: a store is a Postgres transaction with projection, history
+   * and audit, and at 500 ms busy boards stored four times as often, which
+   * was most of the server's CPU under load (README, Performance).
+   */
+  COLLAB_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
   /**
    * Comma-separated page origins allowed to connect with the session cookie,
    * besides any origin on the collab-server's own host name (e.g. the web app's ORIGIN

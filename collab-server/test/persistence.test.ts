@@ -5,6 +5,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { parseCollabNotice } from '../../common/collab-notices';
 import { notifications } from '../../db/schema';
 import { organizationAccess, organizationDocument, type DocumentKind } from '../documents';
 import type { CollabEvents } from '../server';
@@ -62,6 +63,29 @@ describe('persistence', () => {
     const reader = h.connect(second, name, member.token);
     await reader.ready();
     expect(text(reader.doc)).toBe('survives a restart');
+  });
+
+  it('tells every client of the document, on every node, once its edits are stored', async () => {
+    const { member, name } = await orgDocument();
+    const storing = await h.startServer();
+    // The other node would store only after a minute: its client hears the first node's store.
+    const other = await h.startServer({ debounceMs: 60_000, maxDebounceMs: 60_000 });
+    const writer = h.connect(storing, name, member.token);
+    const watcher = h.connect(other, name, member.token);
+    await Promise.all([writer.ready(), watcher.ready()]);
+    const heard = (client: typeof writer) =>
+      new Promise<string>((resolve) => {
+        client.provider.on('stateless', ({ payload }: { payload: string }) => {
+          const notice = parseCollabNotice(payload);
+          if (notice) void storedRow(db, name).then((row) => resolve(text(decodeState(row!.state))));
+        });
+      });
+    const atWriter = heard(writer);
+    const atWatcher = heard(watcher);
+    writer.doc.getText('notes').insert(0, 'stored before the notice');
+    // The notice follows the commit: when it arrives, the row holds the edit.
+    expect(await atWriter).toBe('stored before the notice');
+    expect(await atWatcher).toBe('stored before the notice');
   });
 
   it('destroy() stores acknowledged edits that are still inside the debounce window', async () => {

@@ -43,6 +43,7 @@ import {
   type Comment,
   type Lane
 } from '$common/board';
+import { parseCollabNotice } from '$common/collab-notices';
 import { api } from '$lib/components/registry/api';
 import { userColor } from './colors';
 import { MOLECULE_PAGE_SIZE, type FirstMoleculePage, type LibraryMolecule, type LibraryMoleculeRow, type Peer, type PeerMark, type Person, type PresenceState, type PresenceUser } from './types';
@@ -113,8 +114,8 @@ export class BoardSession {
   molRev = $state(0);
   /** Bumped when someone selects or edits another card. */
   marksRev = $state(0);
-  /** Bumped on every document update (for the history panel). */
-  updates = $state(0);
+  /** Bumped when the collab-server says the board is stored (its history rows are committed). */
+  stored = $state(0);
   peers = $state.raw<Peer[]>([]);
   canUndo = $state(false);
   canRedo = $state(false);
@@ -199,14 +200,11 @@ export class BoardSession {
     cards.observeDeep(onCards);
     comments.observeDeep(onComments);
     notes.observeDeep(onNotes);
-    const onUpdate = () => this.updates++;
-    this.doc.on('update', onUpdate);
     this.#teardown.push(() => {
       lanes.unobserveDeep(onLanes);
       cards.unobserveDeep(onCards);
       comments.unobserveDeep(onComments);
       notes.unobserveDeep(onNotes);
-      this.doc.off('update', onUpdate);
     });
 
     this.undoManager = new Y.UndoManager([lanes, cards, comments], {
@@ -251,7 +249,10 @@ export class BoardSession {
       onUnsyncedChanges: ({ number }) => {
         this.unsynced = number;
       },
-      onAwarenessChange: () => this.#readPeers()
+      onAwarenessChange: () => this.#readPeers(),
+      onStateless: ({ payload }) => {
+        if (parseCollabNotice(payload)?.type === 'stored') this.stored++;
+      }
     });
     this.provider.setAwarenessField('user', this.me);
     this.provider.setAwarenessField('selected', null);
