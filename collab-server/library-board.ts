@@ -14,6 +14,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import * as Y from 'yjs';
 import { describeChanges, readBoard, type BoardState, type ChangeDescription } from '../common/board';
+import { cooperative } from '../common/cooperative';
 import { libraryAccess } from '../db/access/libraries';
 import { formatRegistryNumber } from '../db/access/molecules';
 import { recordAudits } from '../db/audit';
@@ -139,21 +140,6 @@ async function writeProjection(tx: Tx, libraryId: string, organizationId: string
     }
   }
   return { projected: desired.length, changed: changed.length, removed: gone.length };
-}
-
-/**
- * Returns a function that yields to the event loop once more than `sliceMs`
- * of synchronous work has passed since the last yield. A store of a busy board
- * replays a hundred edits in one go; without a break, the edits arriving
- * meanwhile would wait for all of it before being passed on to the others.
- */
-function cooperative(sliceMs = 4) {
-  let since = performance.now();
-  return async () => {
-    if (performance.now() - since < sliceMs) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    since = performance.now();
-  };
 }
 
 /** Consecutive changes by the same person (and the same restore) form one history entry. */

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import { cooperative } from '../common/cooperative';
 import type { Db, DbOrTx } from './client';
 import { auditEvents, type AuditEvent } from './schema';
 
@@ -92,7 +93,10 @@ export async function recordAudits(tx: DbOrTx, inputs: readonly AuditInput[]): P
   const cols = { organizationId: [] as (string | null)[], actorUserId: [] as (string | null)[], action: [] as string[], entityType: [] as string[],
     entityId: [] as (string | null)[], before: [] as (string | null)[], after: [] as (string | null)[], client: [] as (string | null)[],
     prevHash: [] as (string | null)[], hash: [] as string[] };
+  // A board store can bring a thousand events: hash them in slices, between live messages.
+  const pause = cooperative();
   for (const input of inputs) {
+    await pause();
     const key = chainKey(input.organizationId);
     const row = {
       organizationId: input.organizationId,

@@ -46,7 +46,7 @@ import {
 import { parseCollabNotice } from '$common/collab-notices';
 import { api } from '$lib/components/registry/api';
 import { userColor } from './colors';
-import { MOLECULE_PAGE_SIZE, type FirstMoleculePage, type LibraryMolecule, type LibraryMoleculeRow, type Peer, type PeerMark, type Person, type PresenceState, type PresenceUser } from './types';
+import { MOLECULE_PAGE_SIZE, moleculePageUrl, type LibraryMolecule, type LibraryMoleculeRow, type Peer, type PeerMark, type Person, type PresenceState, type PresenceUser } from './types';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'refused';
 
@@ -59,8 +59,6 @@ export interface SessionOptions {
   readOnly: boolean;
   /** The library belongs to the active organisation, so GET /molecules?ids= can fill in new cards quickly. */
   sameOrganization: boolean;
-  /** Page 1 already on its way (the page's load streams it); fetched here when absent or failed. */
-  firstPage?: Promise<FirstMoleculePage>;
 }
 
 const PAGE_SIZE = MOLECULE_PAGE_SIZE;
@@ -259,7 +257,7 @@ export class BoardSession {
     this.provider.setAwarenessField('editing', null);
     this.provider.setAwarenessField('cursor', null);
 
-    void this.loadMolecules(opts.firstPage);
+    void this.loadMolecules();
   }
 
   get connection(): ConnectionState {
@@ -604,16 +602,13 @@ export class BoardSession {
 
   // ── Molecule data (REST) ───────────────────────────────────────────────
 
-  async loadMolecules(firstPage?: Promise<FirstMoleculePage>) {
-    const base = `/api/v1/libraries/${encodeURIComponent(this.libraryId)}/molecules`;
+  async loadMolecules() {
     try {
       let page = 1;
       for (;;) {
-        const given = page === 1 && firstPage ? await firstPage : null;
-        const res =
-          given && 'json' in given
-            ? (JSON.parse(given.json) as { data: LibraryMoleculeRow[]; meta?: { total?: number } })
-            : await api<LibraryMoleculeRow[]>(fetch, `${base}?page=${page}&page_size=${PAGE_SIZE}`);
+        // No extra request headers: page 1 is answered from the page's preload only
+        // when the request matches it (the API answers JSON either way).
+        const res = await api<LibraryMoleculeRow[]>((url) => fetch(url), moleculePageUrl(this.libraryId, page));
         if (this.#destroyed) return;
         for (const row of res.data) this.molecules.set(row.molecule.id, row.molecule);
         this.molRev++;

@@ -106,5 +106,11 @@ export type BoardView = 'board' | 'grid' | 'plot';
 /** Cards per request when loading molecule data (the API allows up to 5,000). */
 export const MOLECULE_PAGE_SIZE = 5000;
 
-/** Page 1 of the board's molecules as GET /libraries/:id/molecules answered it (JSON text), fetched by the page's load function and streamed; or why not. */
-export type FirstMoleculePage = { json: string } | { error: string };
+/**
+ * One page of the board's molecule data. The board page preloads page 1 (a
+ * `<link rel="preload" as="fetch">` in its head, so the request starts while
+ * the scripts load) and the session's first request must be the same URL,
+ * mode and credentials to be answered from it.
+ */
+export const moleculePageUrl = (libraryId: string, page: number) =>
+  `/api/v1/libraries/${encodeURIComponent(libraryId)}/molecules?page=${page}&page_size=${MOLECULE_PAGE_SIZE}`;
