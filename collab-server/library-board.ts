@@ -41,7 +41,7 @@ interface ProjectedRow {
   addedAt: Date;
 }
 
-function projectedRows(board: BoardState, known: Set<string>): ProjectedRow[] {
+function projectedRows(board: BoardState, known: { has(id: string): boolean }): ProjectedRow[] {
   const laneIndex = new Map(board.lanes.map((l, i) => [l.id, i]));
   const rank = new Map<string, number>();
   const rows: ProjectedRow[] = [];
@@ -68,35 +68,60 @@ function projectedRows(board: BoardState, known: Set<string>): ProjectedRow[] {
 const sameRow = (a: ProjectedRow, b: { laneId: string; lane: string; laneOrder: number; position: number; tags: string[] }) =>
   a.laneId === b.laneId && a.lane === b.lane && a.laneOrder === b.laneOrder && a.position === b.position && a.tags.join('\u0000') === b.tags.join('\u0000');
 
-async function writeProjection(tx: Tx, libraryId: string, organizationId: string, board: BoardState) {
-  await tx
-    .update(libraries)
-    .set({ boardLanes: board.lanes.map((l) => ({ id: l.id, name: l.name })), updatedAt: new Date() })
-    .where(eq(libraries.id, libraryId));
+/**
+ * Registry labels (CX-000123) of the board's molecules that belong to the
+ * organisation, looked up once per store and shared by the projection (which
+ * projects only known molecules) and the history (which names them).
+ */
+class MoleculeLabels {
+  private readonly labels = new Map<string, string>();
+  private readonly looked = new Set<string>();
+  constructor(
+    private readonly tx: Tx,
+    private readonly organizationId: string
+  ) {}
+  /** Looks up the ids not asked for yet (in one query). */
+  async load(ids: Iterable<string>) {
+    const missing = [...new Set(ids)].filter((id) => UUID.test(id) && !this.looked.has(id));
+    if (!missing.length) return;
+    for (const id of missing) this.looked.add(id);
+    const rows = await this.tx
+      .select({ id: molecules.id, number: molecules.registryNumber })
+      .from(molecules)
+      // One array parameter, not one placeholder per card (5,000 on a big board).
+      .where(and(eq(molecules.organizationId, this.organizationId), sql`${molecules.id} = any(${sql.param(missing)}::uuid[])`));
+    for (const r of rows) this.labels.set(r.id, formatRegistryNumber(r.number));
+  }
+  known(id: string) {
+    return this.labels.has(id);
+  }
+  label(id: string) {
+    return this.labels.get(id) ?? 'a molecule';
+  }
+}
 
-  const cardIds = board.cards.map((c) => c.moleculeId).filter((id) => UUID.test(id));
-  const known = new Set(
-    cardIds.length
-      ? (
-          await tx
-            .select({ id: molecules.id })
-            .from(molecules)
-            .where(and(eq(molecules.organizationId, organizationId), inArray(molecules.id, cardIds)))
-        ).map((r) => r.id)
-      : []
-  );
-  const desired = projectedRows(board, known);
-  const existing = await tx
-    .select({
-      moleculeId: libraryMolecules.moleculeId,
-      laneId: libraryMolecules.laneId,
-      lane: libraryMolecules.lane,
-      laneOrder: libraryMolecules.laneOrder,
-      position: libraryMolecules.position,
-      tags: libraryMolecules.tags
-    })
-    .from(libraryMolecules)
-    .where(eq(libraryMolecules.libraryId, libraryId));
+type Person = { id: string; name: string; email: string };
+
+/** The people a store mentions (card adders, change authors), in one query; unknown ids are absent. */
+async function peopleById(tx: Tx, ids: Iterable<string | null | undefined>): Promise<Map<string, Person>> {
+  const valid = [...new Set(ids)].filter((x): x is string => !!x && UUID.test(x));
+  if (!valid.length) return new Map();
+  const rows = await tx.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, valid));
+  return new Map(rows.map((u) => [u.id, u]));
+}
+
+async function writeProjection(tx: Tx, libraryId: string, board: BoardState, labels: MoleculeLabels, people: Map<string, Person>) {
+  const desired = projectedRows(board, { has: (id) => labels.known(id) });
+  // The lanes written and the projected rows read in one round trip.
+  const lanes = JSON.stringify(board.lanes.map((l) => ({ id: l.id, name: l.name })));
+  const existing = (
+    await tx.execute<{ moleculeId: string; laneId: string; lane: string; laneOrder: number; position: number; tags: string[] }>(sql`
+      with lanes as (
+        update ${libraries} set board_lanes = ${lanes}::jsonb, updated_at = now() where id = ${libraryId}
+      )
+      select molecule_id as "moleculeId", lane_id as "laneId", lane, lane_order as "laneOrder", position, tags
+      from ${libraryMolecules} where library_id = ${libraryId}`)
+  ).rows;
   const before = new Map(existing.map((r) => [r.moleculeId, r]));
   const wanted = new Set(desired.map((r) => r.moleculeId));
   const gone = existing.filter((r) => !wanted.has(r.moleculeId)).map((r) => r.moleculeId);
@@ -109,8 +134,6 @@ async function writeProjection(tx: Tx, libraryId: string, organizationId: string
   }
   if (changed.length) {
     // added_by must name an existing user (the FK); a stale id becomes null.
-    const adders = [...new Set(changed.map((r) => r.addedBy).filter((x): x is string => !!x))];
-    const realUsers = new Set(adders.length ? (await tx.select({ id: users.id }).from(users).where(inArray(users.id, adders))).map((u) => u.id) : []);
     for (let i = 0; i < changed.length; i += INSERT_BATCH) {
       await tx
         .insert(libraryMolecules)
@@ -123,7 +146,7 @@ async function writeProjection(tx: Tx, libraryId: string, organizationId: string
             laneOrder: r.laneOrder,
             position: r.position,
             tags: r.tags,
-            addedBy: r.addedBy && realUsers.has(r.addedBy) ? r.addedBy : null,
+            addedBy: r.addedBy && people.has(r.addedBy) ? r.addedBy : null,
             addedAt: r.addedAt
           }))
         )
@@ -156,19 +179,7 @@ function groupChanges(changes: RecordedChange[]) {
   return groups;
 }
 
-async function labelsFor(tx: Tx, organizationId: string, ids: string[]) {
-  const valid = [...new Set(ids)].filter((id) => UUID.test(id));
-  const labels = new Map<string, string>();
-  if (!valid.length) return labels;
-  const rows = await tx
-    .select({ id: molecules.id, number: molecules.registryNumber })
-    .from(molecules)
-    .where(and(eq(molecules.organizationId, organizationId), inArray(molecules.id, valid)));
-  for (const r of rows) labels.set(r.id, formatRegistryNumber(r.number));
-  return labels;
-}
-
-async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, store: StoreContext) {
+async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, store: StoreContext, labels: MoleculeLabels, people: Map<string, Person>) {
   const libraryId = ref.id;
   const groups = groupChanges(store.changes);
   if (!groups.length) return 0;
@@ -183,11 +194,6 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
     ).rows;
     let untilSnapshot = hasSnapshot ? SNAPSHOT_EVERY - sinceSnapshot : 0;
 
-    const userIds = [...new Set(groups.map((g) => g.userId).filter((x): x is string => !!x && UUID.test(x)))];
-    const people = new Map(
-      userIds.length ? (await tx.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, userIds))).map((u) => [u.id, u]) : []
-    );
-    let labels: Map<string, string> | null = null;
     type Entry = {
       id: number;
       update: Uint8Array;
@@ -207,9 +213,9 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
       const before = after;
       for (const u of group.updates) Y.applyUpdate(doc, u);
       after = readBoard(doc);
-      labels ??= await labelsFor(tx, organizationId, [...before.cards, ...after.cards].map((c) => c.moleculeId));
-      const label = (id: string) => labels!.get(id) ?? 'a molecule';
-      let summary: ChangeDescription[] = describeChanges(before, after, label);
+      // Usually known already (the board's cards): only cards removed since are looked up.
+      await labels.load([...before.cards, ...after.cards].map((c) => c.moleculeId));
+      let summary: ChangeDescription[] = describeChanges(before, after, (id) => labels.label(id));
       if (group.restoredFrom) summary = [{ kind: 'card.moved', text: `restored the board to change #${group.restoredFrom}` } as ChangeDescription, ...summary.slice(0, 20)];
       if (!summary.length) continue; // e.g. an edit undone before it was stored: nothing to tell
       const user = group.userId ? people.get(group.userId) ?? null : null;
@@ -262,7 +268,6 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
     );
 
     // @mentions: notify each mentioned person who can see the board (not the author).
-    const label = (id: string) => labels?.get(id) ?? 'a molecule';
     for (const { user, summary, comments } of entries) {
       for (const d of summary) {
         if (d.kind !== 'comment.added' || !d.mentions?.length || !user) continue;
@@ -277,7 +282,7 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
             key: `mention:${d.commentId}:${mentioned}`,
             userId: mentioned,
             organizationId: null,
-            title: `${user.name} mentioned you on ${label(d.moleculeId!)} in ${grant.library.name}`,
+            title: `${user.name} mentioned you on ${labels.label(d.moleculeId!)} in ${grant.library.name}`,
             body: comment ? comment.text.replace(/@\[([^\]]+)\]\([0-9a-f-]{36}\)/g, '@$1').slice(0, 500) : null,
             link: `/libraries/${libraryId}?card=${d.moleculeId}`
           });
@@ -293,6 +298,11 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
 
 /** The projector of the `library` document kind. */
 export async function projectLibraryBoard(tx: Tx, _documentName: string, ydoc: Y.Doc, ref: DocumentRef, store: StoreContext) {
-  await writeProjection(tx, ref.id, store.organizationId, readBoard(ydoc));
-  await writeHistory(tx, ref, store.organizationId, store);
+  const board = readBoard(ydoc);
+  // Looked up once for both (round trips were most of a store's cost on a busy server).
+  const labels = new MoleculeLabels(tx, store.organizationId);
+  await labels.load(board.cards.map((c) => c.moleculeId));
+  const people = await peopleById(tx, [...board.cards.map((c) => c.addedBy), ...store.changes.map((c) => c.userId)]);
+  await writeProjection(tx, ref.id, board, labels, people);
+  await writeHistory(tx, ref, store.organizationId, store, labels, people);
 }

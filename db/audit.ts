@@ -5,7 +5,7 @@
  * when several processes write at once. `verifyAuditChain` recomputes it.
  */
 import { createHash } from 'node:crypto';
-import { asc, desc, eq, isNull, sql } from 'drizzle-orm';
+import { asc, eq, isNull, sql } from 'drizzle-orm';
 import { cooperative } from '../common/cooperative';
 import type { Db, DbOrTx } from './client';
 import { auditEvents, type AuditEvent } from './schema';
@@ -66,26 +66,24 @@ export async function recordAudits(tx: DbOrTx, inputs: readonly AuditInput[]): P
   // Locks in a fixed order, so two writers of the same organisations cannot deadlock.
   const keys = [...new Set(inputs.map((i) => chainKey(i.organizationId)))].sort();
   for (const key of keys) await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${'audit:' + key}))`);
+  // The last hash of each chain; the query of the last chain also takes the batch's ids from
+  // the sequence (one round trip less). The chain follows id order (verifyAuditChain): the
+  // ids are handed out ascending in chain order, so that holds whatever order Postgres
+  // evaluates a multi-row INSERT in.
   const prev = new Map<string, string | null>();
-  for (const key of keys) {
-    const organizationId = inputs.find((i) => chainKey(i.organizationId) === key)!.organizationId;
-    const [last] = await tx
-      .select({ hash: auditEvents.hash })
-      .from(auditEvents)
-      .where(organizationId ? eq(auditEvents.organizationId, organizationId) : isNull(auditEvents.organizationId))
-      .orderBy(desc(auditEvents.id))
-      .limit(1);
-    prev.set(key, last?.hash ?? null);
-  }
-  // The chain follows id order (verifyAuditChain). For a batch the ids are
-  // taken from the sequence first and handed out ascending in chain order, so
-  // that holds whatever order Postgres evaluates a multi-row INSERT in.
   let ids: number[] | null = null;
-  if (inputs.length > 1) {
-    const res = await tx.execute<{ id: string }>(
-      sql`select nextval(pg_get_serial_sequence('audit_events', 'id')) as id from generate_series(1, ${inputs.length})`
-    );
-    ids = res.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  for (const [i, key] of keys.entries()) {
+    const organizationId = inputs.find((x) => chainKey(x.organizationId) === key)!.organizationId;
+    const takeIds = i === keys.length - 1 && inputs.length > 1;
+    const [row] = (
+      await tx.execute<{ hash: string | null; ids: string[] | null }>(sql`
+        select (select ${auditEvents.hash} from ${auditEvents}
+                where ${organizationId ? eq(auditEvents.organizationId, organizationId) : isNull(auditEvents.organizationId)}
+                order by ${auditEvents.id} desc limit 1) as hash,
+               ${takeIds ? sql`array(select nextval(pg_get_serial_sequence('audit_events', 'id')) from generate_series(1, ${inputs.length}))` : sql`null::bigint[]`} as ids`)
+    ).rows;
+    prev.set(key, row?.hash ?? null);
+    if (takeIds) ids = row!.ids!.map(Number).sort((a, b) => a - b);
   }
   // Millisecond precision: what Postgres returns must hash the same as what we hashed.
   const createdAt = new Date(Math.floor(Date.now()));
