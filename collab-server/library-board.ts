@@ -18,7 +18,7 @@ import { cooperative } from '../common/cooperative';
 import { libraryAccess } from '../db/access/libraries';
 import { formatRegistryNumber } from '../db/access/molecules';
 import { recordAudits } from '../db/audit';
-import type { Tx } from '../db/client';
+import { inUuids, type Tx } from '../db/client';
 import { libraries, libraryMolecules, molecules, users } from '../db/schema';
 import type { DocumentRef, RecordedChange, StoreContext } from './documents';
 
@@ -88,8 +88,7 @@ class MoleculeLabels {
     const rows = await this.tx
       .select({ id: molecules.id, number: molecules.registryNumber })
       .from(molecules)
-      // One array parameter, not one placeholder per card (5,000 on a big board).
-      .where(and(eq(molecules.organizationId, this.organizationId), sql`${molecules.id} = any(${sql.param(missing)}::uuid[])`));
+      .where(and(eq(molecules.organizationId, this.organizationId), inUuids(molecules.id, missing)));
     for (const r of rows) this.labels.set(r.id, formatRegistryNumber(r.number));
   }
   known(id: string) {
@@ -179,10 +178,11 @@ function groupChanges(changes: RecordedChange[]) {
   return groups;
 }
 
-async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, store: StoreContext, labels: MoleculeLabels, people: Map<string, Person>) {
+async function writeHistory(tx: Tx, ref: DocumentRef, store: StoreContext, labels: MoleculeLabels, people: Map<string, Person>): Promise<void> {
   const libraryId = ref.id;
+  const { organizationId } = store;
   const groups = groupChanges(store.changes);
-  if (!groups.length) return 0;
+  if (!groups.length) return;
   const doc = new Y.Doc({ gc: false, guid: ref.name }); // guid given: see persist in server.ts
   try {
     if (store.previous) Y.applyUpdate(doc, store.previous);
@@ -199,7 +199,7 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
       update: Uint8Array;
       snapshot: Uint8Array | null;
       at: Date;
-      user: { id: string; name: string; email: string } | null;
+      user: Person | null;
       summary: ChangeDescription[];
       restoredFrom: number | null;
       comments: BoardState['comments'];
@@ -232,7 +232,7 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
         comments: after.comments
       });
     }
-    if (!entries.length) return 0;
+    if (!entries.length) return;
 
     // Written in a handful of statements, not a few per entry: a busy board
     // brings dozens of entries per store, and round trips (and building big
@@ -289,8 +289,6 @@ async function writeHistory(tx: Tx, ref: DocumentRef, organizationId: string, st
         }
       }
     }
-    const written = entries.length;
-    return written;
   } finally {
     doc.destroy();
   }
@@ -304,5 +302,5 @@ export async function projectLibraryBoard(tx: Tx, _documentName: string, ydoc: Y
   await labels.load(board.cards.map((c) => c.moleculeId));
   const people = await peopleById(tx, [...board.cards.map((c) => c.addedBy), ...store.changes.map((c) => c.userId)]);
   await writeProjection(tx, ref.id, board, labels, people);
-  await writeHistory(tx, ref, store.organizationId, store, labels, people);
+  await writeHistory(tx, ref, store, labels, people);
 }

@@ -5,10 +5,9 @@
  * web + collab + workers on E2E_PORT / E2E_COLLAB_PORT. SIGTERM/SIGINT: stop all, exit 0.
  */
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { runMigrations } from '../db/migrate';
 import { seedDemo } from '../db/seed';
-import { ensureServices, type Services } from './services';
+import { deleteRedisKeysStartingWith, ensureServices, type Services } from './services';
 import { buildWebIfStale, repoRoot, startStack, type Stack } from './start';
 
 // stderr: Playwright shows the webServer's stderr, and hides its stdout unless E2E_VERBOSE=1.
@@ -30,24 +29,11 @@ function shutdown(code: number, why?: string) {
     if (why) console.error(`[e2e-stack] ${why}`);
     await stack?.stop().catch((e) => console.error(`[e2e-stack] stopping children: ${e.message}`));
     const s = services ?? (await servicesStarting?.catch(() => null));
-    if (s) await deleteRunKeys(s.redisUrl).catch((e) => console.error(`[e2e-stack] cleaning Redis: ${e.message}`));
+    if (s) await deleteRedisKeysStartingWith(s.redisUrl, redisPrefix).catch((e) => console.error(`[e2e-stack] cleaning Redis: ${e.message}`));
     await s?.stop().catch((e) => console.error(`[e2e-stack] stopping services: ${e.message}`));
     process.exit(code);
   })();
   return shuttingDown;
-}
-async function deleteRunKeys(redisUrl: string) {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 process.on('SIGINT', () => void shutdown(0));

@@ -19,6 +19,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 const execFileAsync = promisify(execFile);
@@ -169,6 +170,26 @@ export async function ensureDatabase(url: string, opts: { fresh?: boolean } = {}
     }
   } finally {
     await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Delete every Redis key starting with `keyPrefix` (a run's queues, rate-limit
+ * counters and collab channels), also on a shared Redis. SCAN, not KEYS, so a
+ * big shared instance is never blocked.
+ */
+export async function deleteRedisKeysStartingWith(redisUrl: string, keyPrefix: string): Promise<void> {
+  if (!keyPrefix) throw new Error('deleteRedisKeysStartingWith: an empty prefix would delete every key');
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 

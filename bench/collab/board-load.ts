@@ -61,16 +61,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { cardsMap } from '../../common/board';
 import { runMigrations } from '../../db/migrate';
-import { ensureServices, freePort, type Services } from '../../scripts/services';
+import { deleteRedisKeysStartingWith, ensureServices, freePort, type Services } from '../../scripts/services';
 import { buildWebIfStale, startStack, type Stack } from '../../scripts/start';
 import { ROW_H } from '../../web/src/lib/board/layout';
+import type { ImportJob } from '../../web/src/lib/components/registry/types';
 import { generateMolecules, writeMoleculesCsv } from '../ingest/generate';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -133,28 +133,13 @@ function cleanup(): Promise<void> {
     await browser?.close().catch(() => {});
     await stack?.stop().catch((e: Error) => console.error(`[bench] stopping the stack: ${e.message}`));
     if (services) {
-      await deleteRunKeys(services.redisUrl).catch(() => {});
+      // The Redis keys of this run (queues, rate limits, collab sync) go with it, also on a shared Redis.
+      if (redisPrefix) await deleteRedisKeysStartingWith(services.redisUrl, redisPrefix).catch(() => {});
       await services.stop().catch((e: Error) => console.error(`[bench] stopping services: ${e.message}`));
     }
   })());
 }
 
-/** The Redis keys of this run (queues, rate limits, collab sync) go with it, also on a shared Redis. */
-async function deleteRunKeys(redisUrl: string) {
-  if (!redisPrefix) return;
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 function fail(message: string): never {
   throw new Error(message);
@@ -206,18 +191,8 @@ class Api {
   }
 }
 
-interface ImportRow {
-  id: string;
-  status: string;
-  total_rows: number | null;
-  processed_rows: number;
-  registered: number;
-  duplicates: number;
-  invalid: number;
-  descriptors_done: number;
-  error: { code: string; message: string } | null;
-  finished_at: string | null;
-}
+/** What the bench reads of an import (GET /imports/:id). */
+type ImportRow = Pick<ImportJob, 'id' | 'status' | 'total_rows' | 'processed_rows' | 'registered' | 'duplicates' | 'invalid' | 'descriptors_done' | 'error' | 'finished_at'>;
 
 interface Setup {
   email: string;

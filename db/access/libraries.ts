@@ -21,7 +21,7 @@ import { readBoard, type BoardState } from '../../common/board';
 import { AppError, forbidden, notFound } from '../../common/errors';
 import type { Actor } from '../auth';
 import { recordAudit } from '../audit';
-import type { DbOrTx } from '../client';
+import { inUuids, type DbOrTx } from '../client';
 import {
   boardChanges,
   libraries,
@@ -240,7 +240,7 @@ export async function listLibraryMolecules(
     ? await db
         .select(presentedColumns)
         .from(molecules)
-        .where(and(sql`${molecules.id} = any(${sql.param(cards.map((c) => c.moleculeId))}::uuid[])`, eq(molecules.organizationId, g.library.organizationId)))
+        .where(and(inUuids(molecules.id, cards.map((c) => c.moleculeId)), eq(molecules.organizationId, g.library.organizationId)))
     : [];
   const byId = new Map(found.map((m) => [m.id, m]));
   const rows = cards.filter((c) => byId.has(c.moleculeId)).map((lm) => ({ lm, m: byId.get(lm.moleculeId)! }));

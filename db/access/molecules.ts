@@ -9,7 +9,7 @@ import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { AppError, notFound } from '../../common/errors';
 import type { Actor } from '../auth';
 import { recordAudit } from '../audit';
-import type { Db, DbOrTx, Tx } from '../client';
+import { inUuids, type Db, type DbOrTx, type Tx } from '../client';
 import { imports, moleculeIdentifiers, moleculeInputs, moleculeProperties, molecules, organizations } from '../schema';
 import type { ClientInfo } from './accounts';
 import { requireRole } from './authorize';
@@ -426,8 +426,7 @@ export async function decorateMolecules(db: DbOrTx, rows: PresentedMoleculeRow[]
     db
       .select({ moleculeId: moleculeIdentifiers.moleculeId, label: moleculeIdentifiers.label, value: moleculeIdentifiers.value })
       .from(moleculeIdentifiers)
-      // One array parameter, not one per id: a 5,000-card board asks for 5,000 at once.
-      .where(sql`${moleculeIdentifiers.moleculeId} = any(${sql.param(ids)}::uuid[])`)
+      .where(inUuids(moleculeIdentifiers.moleculeId, ids))
       .orderBy(asc(moleculeIdentifiers.createdAt)),
     db
       .selectDistinctOn([moleculeProperties.moleculeId, moleculeProperties.name], {
@@ -438,7 +437,7 @@ export async function decorateMolecules(db: DbOrTx, rows: PresentedMoleculeRow[]
         unit: moleculeProperties.unit
       })
       .from(moleculeProperties)
-      .where(sql`${moleculeProperties.moleculeId} = any(${sql.param(ids)}::uuid[])`)
+      .where(inUuids(moleculeProperties.moleculeId, ids))
       .orderBy(moleculeProperties.moleculeId, moleculeProperties.name, desc(moleculeProperties.createdAt))
   ]);
   const byMolecule = new Map<string, { identifiers: Array<{ label: string; value: string }>; properties: Record<string, { value: number | null; value_text: string | null; unit: string | null }> }>();

@@ -265,11 +265,10 @@ export async function runImport(
         if (!rows) break;
         describing.push({ rows, results: computing(pool.describe(rows)) });
       }
+      // Nothing in flight only once the database has nothing left either (nextBatch
+      // answers null without `exhausted` only while batches are in flight).
       const batch = describing.shift();
-      if (!batch) {
-        if (exhausted) break;
-        continue;
-      }
+      if (!batch) break;
       const results = await batch.results;
       await saveDescriptors(db, imp.id, results.map((r, i) => ({ id: batch.rows[i].id, descriptors: r.ok ? r : null })));
       described += batch.rows.length;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inArray } from 'drizzle-orm';
-import { Redis } from 'ioredis';
+import { deleteRedisKeysStartingWith } from '../../scripts/services';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../common/realtime-events';
 import { createApiToken, createSession } from '../../db/auth';
@@ -178,16 +178,4 @@ export function deferred<T = void>() {
 }
 
 /** Delete every Redis key under `prefix` (BullMQ queues of this test file). */
-export async function deleteRedisKeys(redisUrl: string, prefix: string) {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}
+export const deleteRedisKeys = (redisUrl: string, prefix: string) => deleteRedisKeysStartingWith(redisUrl, `${prefix}:`);

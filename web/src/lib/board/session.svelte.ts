@@ -61,7 +61,6 @@ export interface SessionOptions {
   sameOrganization: boolean;
 }
 
-const PAGE_SIZE = MOLECULE_PAGE_SIZE;
 /** More changed keys than this in one update: re-read everything (initial sync, restores). */
 const FULL_REBUILD_AT = 400;
 
@@ -602,20 +601,24 @@ export class BoardSession {
 
   // ── Molecule data (REST) ───────────────────────────────────────────────
 
+  /** Every page of the board's molecule data (GET /libraries/:id/molecules), into `molecules`. */
+  async #readLibraryPages() {
+    for (let page = 1; ; page++) {
+      // No extra request headers: page 1 is answered from the page's preload only
+      // when the request matches it (the API answers JSON either way).
+      const res = await api<LibraryMoleculeRow[]>((url) => fetch(url), moleculePageUrl(this.libraryId, page));
+      if (this.#destroyed) return;
+      for (const row of res.data) this.molecules.set(row.molecule.id, row.molecule);
+      this.molRev++;
+      const total = res.meta?.total ?? res.data.length;
+      if (res.data.length < MOLECULE_PAGE_SIZE || page * MOLECULE_PAGE_SIZE >= total) return;
+    }
+  }
+
   async loadMolecules() {
     try {
-      let page = 1;
-      for (;;) {
-        // No extra request headers: page 1 is answered from the page's preload only
-        // when the request matches it (the API answers JSON either way).
-        const res = await api<LibraryMoleculeRow[]>((url) => fetch(url), moleculePageUrl(this.libraryId, page));
-        if (this.#destroyed) return;
-        for (const row of res.data) this.molecules.set(row.molecule.id, row.molecule);
-        this.molRev++;
-        const total = res.meta?.total ?? res.data.length;
-        if (res.data.length < PAGE_SIZE || page * PAGE_SIZE >= total) break;
-        page++;
-      }
+      await this.#readLibraryPages();
+      if (this.#destroyed) return;
       this.moleculesLoaded = true;
       this.moleculeError = null;
       // Cards that arrived through the document before the list was read.
@@ -673,14 +676,7 @@ export class BoardSession {
         left = left.filter((id) => !this.molecules.has(id));
       }
       if (left.length) {
-        const base = `/api/v1/libraries/${encodeURIComponent(this.libraryId)}/molecules`;
-        let page = 1;
-        for (;;) {
-          const res = await api<LibraryMoleculeRow[]>(fetch, `${base}?page=${page}&page_size=${PAGE_SIZE}`);
-          for (const row of res.data) this.molecules.set(row.molecule.id, row.molecule);
-          if (res.data.length < PAGE_SIZE) break;
-          page++;
-        }
+        await this.#readLibraryPages();
         left = left.filter((id) => !this.molecules.has(id));
       }
     } catch {

@@ -18,9 +18,10 @@ export const load = async ({ fetch, params, url, depends, locals }) => {
     const res = await apiOrError<ImportRowError[]>(fetch, `/api/v1/imports/${id}/errors?page=${page}&page_size=${ERRORS_PAGE_SIZE}`);
     errors = { rows: res.data, meta: res.meta ?? { page, page_size: ERRORS_PAGE_SIZE, total: res.data.length } };
   }
-  const canAdd = !!locals.actor?.role && locals.actor.role !== 'viewer' && job.status === 'completed' && job.registered + job.duplicates > 0;
-  const libraries = canAdd ? await librariesToAddTo(fetch, locals.actor?.organization?.id) : [];
-  return { job, errors, libraries };
+  // A finished import's molecules can go onto a library (the page reloads this when the import ends).
+  const canAddToLibrary = !!locals.actor?.role && locals.actor.role !== 'viewer' && job.status === 'completed' && job.registered + job.duplicates > 0;
+  const libraries = canAddToLibrary ? await librariesToAddTo(fetch, locals.actor?.organization?.id) : [];
+  return { job, errors, libraries, canAddToLibrary };
 };
 
 async function call(fetch: typeof globalThis.fetch, path: string) {
