@@ -33,6 +33,8 @@ COPY --from=build /app/build ./build
 # Server-side TypeScript runs through tsx (a runtime dependency), as in development; the
 # processes import each other's modules (common/, db/, web/realtime), so ship the whole tree.
 COPY . .
+# The shared uploads volume (docker-compose) takes this folder's owner when first mounted.
+RUN mkdir -p /uploads && chown node:node /uploads
 USER node
 EXPOSE 3000 1234
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \

@@ -24,7 +24,34 @@ const config = {
     alias: { $db: 'db', $common: 'common', $chem: 'chem', $workers: 'workers' },
     // The origin check moves to web/src/hooks.server.ts (checkOrigin): same rule,
     // but multipart uploads with `Authorization: Bearer` (scripts) pass.
-    csrf: { trustedOrigins: ['*'] }
+    csrf: { trustedOrigins: ['*'] },
+    // Content-Security-Policy on every page. 'auto': SvelteKit adds a nonce (or,
+    // for prerendered pages, a hash) for its own inline bootstrap script, so no
+    // other inline or foreign script runs. Styles keep 'unsafe-inline' (Svelte's
+    // style: directives, ProseMirror/TipTap and d3 set style attributes).
+    // connect-src is completed per request in hooks.server.ts with the
+    // collab-server's WebSocket origin (another port, or PUBLIC_COLLAB_URL).
+    // Structure pictures are SVG from our API; RDKit runs on the server only,
+    // so no 'wasm-unsafe-eval'.
+    csp: {
+      mode: 'auto',
+      directives: {
+        'default-src': ['self'],
+        'script-src': ['self'],
+        // Svelte's server render marks <img onload/onerror> with this one inline handler
+        // (so events that fire before hydration are replayed); allow exactly it, nothing else.
+        'script-src-attr': ['unsafe-hashes', 'sha256-7dQwUgLau1NFCCGjfn9FsYptB6ZtWxJin6VohGIu20I='],
+        'style-src': ['self', 'unsafe-inline'],
+        'img-src': ['self', 'data:', 'blob:'],
+        'font-src': ['self', 'data:'],
+        'connect-src': ['self'],
+        'worker-src': ['self', 'blob:'],
+        'object-src': ['none'],
+        'base-uri': ['self'],
+        'form-action': ['self'],
+        'frame-ancestors': ['none']
+      }
+    }
   }
 };
 

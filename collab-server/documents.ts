@@ -72,6 +72,8 @@ export type Projector = (tx: Tx, documentName: string, ydoc: Y.Doc, ref: Documen
 export interface DocumentKind {
   /** Short name used in logs and as the key of `projectors` overrides. */
   kind: string;
+  /** What people call it, in messages such as "Your access to this library was removed". Default "document". */
+  noun?: string;
   /** Matches the whole document name; capture group 1 is the id. Anchor it (`^…$`). */
   pattern: RegExp;
   /** May `actor` open document `id`? `null` refuses the connection. */
@@ -120,6 +122,7 @@ export async function organizationAccess(db: DbOrTx, actor: Actor, organizationI
 /** `organization:<uuid>`: one organisation-wide shared document (team notes). */
 export const organizationDocument: DocumentKind = {
   kind: 'organization',
+  noun: 'organisation',
   pattern: new RegExp(`^organization:(${UUID})$`),
   authorize: (db, actor, id) => organizationAccess(db, actor, id),
   organizationId: async (_db, id) => id
@@ -131,6 +134,7 @@ export const organizationDocument: DocumentKind = {
  */
 export const libraryDocument: DocumentKind = {
   kind: 'library',
+  noun: 'library',
   pattern: new RegExp(`^library:(${UUID})$`),
   async authorize(db, actor, id) {
     const grant = await libraryAccess(db, actor, id);

@@ -19,7 +19,8 @@ const queues = createQueues(env.REDIS_URL, env.REDIS_PREFIX);
 const collab = createCollabServer({
   db,
   queues,
-  allowedOrigins: env.COLLAB_ALLOWED_ORIGINS,
+  // Cookie sign-in only from the app's own pages (exact origins, against cross-site WebSocket hijacking).
+  allowedOrigins: [...(env.ORIGIN ? [env.ORIGIN] : []), ...env.COLLAB_ALLOWED_ORIGINS],
   redisUrl: env.REDIS_URL,
   redisPrefix: env.REDIS_PREFIX,
   debounceMs: env.COLLAB_DEBOUNCE_MS,

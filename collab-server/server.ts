@@ -19,16 +19,25 @@
  *   stores are retried, the document is kept "dirty" and stored again on the
  *   next change, on `flush()` and before it is unloaded. After a store the
  *   document's clients get a `stored` stateless notice (common/collab-notices.ts).
- * - Durability: stores are debounced (`debounceMs`, env COLLAB_DEBOUNCE_MS,
- *   capped by `maxDebounceMs`). An edit the client saw acknowledged is in
- *   memory; it is in Postgres after the debounce, when the last client leaves,
- *   or on `destroy()` (which closes every connection; Hocuspocus then runs the
- *   pending store of each document before unloading it). A crash (SIGKILL)
- *   loses what changed since the last store (at most `maxDebounceMs`).
+ * - Durability (update-log.ts): every update is appended to `collab_updates`
+ *   and committed before Hocuspocus applies and acknowledges it (group
+ *   commit); a load replays the rows after the stored state, and a store
+ *   deletes the rows its state covers in its transaction. Stores stay
+ *   debounced (`debounceMs`, env COLLAB_DEBOUNCE_MS, capped by
+ *   `maxDebounceMs`) for the projection and history; a crash (SIGKILL) loses
+ *   no acknowledged edit, and the history written after it still credits
+ *   each change to its author. Resent edits keep their author by Yjs client
+ *   id (authorship.ts).
  * - Guards: WebSocket messages over `maxMessageBytes` (default 2 MiB) close the
  *   socket with 1009 before they are buffered; Yjs updates that do not decode
  *   close it with 1007 before they are applied (a truncated update would
- *   otherwise be half-applied, broadcast and stored).
+ *   otherwise be half-applied, broadcast and stored). Identity is the
+ *   server's (client-messages.ts): client stateless messages, presence naming
+ *   another user and new comment/card authorship naming another user close
+ *   the connection with 4403 before anything is applied or relayed.
+ * - Access follows changes (access-watch.ts): access events from Postgres,
+ *   expiry timers and a periodic sweep re-check open connections; read access
+ *   makes them read-only, no access closes them, with a reason for the page.
  * - Redis (`redisUrl`): `@hocuspocus/extension-redis` syncs documents and
  *   awareness between nodes under `<redisPrefix>:collab:`. Its store lock is
  *   switched off (see RedisSync) and each node also stores changes that reached
@@ -39,16 +48,16 @@
  *
  * Relies on Hocuspocus 3.4 internals (checked against 3.4.4): the debouncer
  * id `onStoreDocument-<name>` (flush), `Server.destroy()` resolving once every
- * document is unloaded, and the Redis extension's hook names and transaction
- * origin (RedisSync). Re-check them when upgrading Hocuspocus.
+ * document is unloaded, the Redis extension's hook names and transaction
+ * origin (RedisSync), and a sync update being applied and acknowledged right
+ * after the `beforeHandleMessage` hooks resolve (update-log.ts). Re-check them
+ * when upgrading Hocuspocus.
  */
 import { EventEmitter } from 'node:events';
 import { Database } from '@hocuspocus/extension-database';
 import { Redis as RedisExtension, type RedisInstance } from '@hocuspocus/extension-redis';
 import {
   type Hocuspocus,
-  IncomingMessage,
-  MessageType,
   Server,
   type beforeBroadcastStatelessPayload,
   type beforeUnloadDocumentPayload,
@@ -62,6 +71,7 @@ import { Semaphore } from 'async-mutex';
 import { eq, sql } from 'drizzle-orm';
 import { Redis as IORedis } from 'ioredis';
 import * as Y from 'yjs';
+import { clientConfigOf, listenAccessEvents, type AccessEventListener } from '../common/access-events';
 import { storedNotice } from '../common/collab-notices';
 import { collabEnvSchema } from '../common/env';
 import { AppError } from '../common/errors';
@@ -78,7 +88,10 @@ import {
   type Projector,
   type RecordedChange
 } from './documents';
+import { accessWatch, CREDENTIAL, type AccessChange } from './access-watch';
+import { refuseClientMessage, type MessageRefusal } from './client-messages';
 import { internalApi } from './internal-api';
+import { durableUpdates } from './update-log';
 
 /** Stands in for a user when the server itself changes a document (imports, workers). */
 export interface SystemActor {
@@ -95,6 +108,8 @@ export interface CollabContext {
   access: Access;
   /** Server-side restores of an earlier board version say which change they go back to. */
   restoredFrom?: number | null;
+  /** Client connections: the token they authenticated with, for re-checks (access-watch.ts). */
+  [CREDENTIAL]?: string;
 }
 
 /** The user id a change is attributed to (null for the server itself). */
@@ -113,7 +128,9 @@ export interface CollabEvents {
    * A client message was dropped and its socket closed. Oversized messages are
    * cut off by ws while reading, so neither their document nor size is known.
    */
-  messageRejected: [{ documentName: string | null; reason: 'message-too-big' | 'corrupt-update'; bytes: number | null }];
+  messageRejected: [{ documentName: string | null; reason: 'message-too-big' | MessageRefusal; bytes: number | null }];
+  /** An open connection's access narrowed: it became read-only (`read`) or was closed (`none`). */
+  accessChanged: [AccessChange];
 }
 
 export interface CollabLogger {
@@ -142,6 +159,11 @@ export interface CollabServerOptions {
   projectors?: Readonly<Record<string, Projector>>;
   /** Largest accepted WebSocket message. Default 2 MiB. */
   maxMessageBytes?: number;
+  /**
+   * The durable update log (update-log.ts). Default true; false leaves edits in
+   * memory until the debounced store (tests and the benchmark compare the two).
+   */
+  updateLog?: boolean;
   /** Documents stored at the same time (each a Postgres transaction). Default 4. */
   concurrentStores?: number;
   /** Waits between store attempts; attempts = length + 1. Default [250, 1000]. */
@@ -154,11 +176,18 @@ export interface CollabServerOptions {
   /** Where @mention notifications go (the `notifications` queue). Without it they are logged and dropped. */
   queues?: Pick<QueueClient, 'enqueue'>;
   /**
-   * Origins (besides the collab-server's own host name on any port) whose pages
-   * may connect with the session cookie. Cookie-authenticated sockets from
-   * other origins are refused (cross-site WebSocket hijacking).
+   * The page origins that may connect with the session cookie: the web app's
+   * ORIGIN and COLLAB_ALLOWED_ORIGINS, exactly. Cookie-authenticated sockets
+   * from any other origin (another port of the same host included) are
+   * refused (cross-site WebSocket hijacking).
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Re-checking open connections when access changes (access-watch.ts).
+   * Default: LISTEN for access events on a connection of its own (settings
+   * from `db`'s pool) and sweep every 60 s. `false` switches it off.
+   */
+  accessWatch?: false | { listener?: AccessEventListener | null; sweepMs?: number };
 }
 
 export interface CollabServer {
@@ -187,10 +216,6 @@ export interface CollabServer {
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 const DEFAULT_DEBOUNCE_MS: number = collabEnvSchema.shape.COLLAB_DEBOUNCE_MS.parse(undefined);
 
-// y-protocols/sync message types inside a Hocuspocus Sync message.
-const SYNC_STEP_2 = 1;
-const SYNC_UPDATE = 2;
-
 const consoleLogger: CollabLogger = {
   info: (...args) => console.log('[collab]', ...args),
   warn: (...args) => console.warn('[collab]', ...args),
@@ -208,23 +233,6 @@ class CorruptStateError extends Error {
 function refusal(reason: RefusalReason, message: string): AppError & { reason: RefusalReason } {
   const code = reason === 'unauthenticated' ? 'AUTHENTICATION_ERROR' : reason === 'forbidden' ? 'AUTHORIZATION_ERROR' : 'NOT_FOUND';
   return Object.assign(new AppError(code, message), { reason });
-}
-
-/** True when `data` is a sync step 2 / update whose Yjs update does not decode. */
-function isCorruptSyncMessage(data: Uint8Array): boolean {
-  try {
-    const message = new IncomingMessage(data);
-    message.readVarString();
-    const type = message.readVarUint();
-    if (type !== MessageType.Sync && type !== MessageType.SyncReply) return false;
-    const syncType = message.readVarUint();
-    if (syncType !== SYNC_STEP_2 && syncType !== SYNC_UPDATE) return false;
-    // Parses every struct and the delete set without touching any document.
-    Y.decodeUpdate(message.readVarUint8Array());
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -251,6 +259,15 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   const dirty = new Set<string>();
   /** Changes applied through this node's connections since each document's last successful store. */
   const changeLog = new Map<string, RecordedChange[]>();
+  const durable = durableUpdates({
+    db,
+    log: opts.updateLog ?? true,
+    logger: log,
+    authorOf: (context) => actorUserId((context as Partial<CollabContext> | undefined)?.actor),
+    isRemote: (origin) => !!redis && origin === redis.redisTransactionOrigin,
+    // Replayed at load, so ahead of any change made since.
+    record: (documentName, changes) => changeLog.set(documentName, [...changes, ...(changeLog.get(documentName) ?? [])])
+  });
   /**
    * Stores running at once, across documents. Boards that started together
    * reach their debounce limit together; a few hundred stores at once would
@@ -288,11 +305,13 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   async function persist(documentName: string, document: Y.Doc) {
     const ref = resolveDocument(documentName, kinds);
     if (!ref) throw new AppError('NOT_FOUND', `${documentName}: no document kind matches this name`);
-    // State and changes taken together, before the first await: the changes are
-    // exactly those in `state` not yet stored by this node (a retry takes both again).
+    await durable.settled(documentName);
+    // State, changes and covered log rows taken together, after the last await: the
+    // changes are exactly those in `state` not yet stored by this node (a retry takes both again).
     const state = Y.encodeStateAsUpdate(document);
     const changes = changeLog.get(documentName) ?? [];
     changeLog.delete(documentName);
+    const logged = durable.takeCovered(documentName, document);
     const notices: MentionNotice[] = [];
     // A guid given, not generated: Y.Doc's default (uuidv4) draws 31 random numbers, one
     // getRandomValues call each, and that was 4 % of the server's CPU under load.
@@ -318,6 +337,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
             target: collabDocuments.name,
             set: { organizationId, state, updatedAt: sql`now()` }
           });
+        await durable.discard(tx, logged.ids);
         if (projector) {
           await projector(tx, documentName, snapshot, ref, { organizationId, previous: prev?.state ?? null, changes, notify: (n) => notices.push(n) });
         }
@@ -329,6 +349,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
     } catch (error) {
       // Not stored: keep the changes for the next attempt, before any that came in meanwhile.
       changeLog.set(documentName, [...changes, ...(changeLog.get(documentName) ?? [])]);
+      logged.putBack();
       throw error;
     } finally {
       snapshot.destroy();
@@ -373,8 +394,8 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
 
   const guard: Extension = {
     extensionName: 'CrosslinkMessageGuard',
-    async beforeHandleMessage({ update, connection, documentName }) {
-      const reject = (reason: 'message-too-big' | 'corrupt-update', code: number) => {
+    async beforeHandleMessage({ update, connection, documentName, document, context }) {
+      const reject = (reason: 'message-too-big' | MessageRefusal, code: number) => {
         events.emit('messageRejected', { documentName, reason, bytes: update.byteLength });
         log.warn(`closing socket ${connection.socketId} on ${documentName}: ${reason} (${update.byteLength} bytes)`);
         connection.webSocket.close(code, reason);
@@ -384,7 +405,10 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
       // Normally unreachable (ws `maxPayload` closes first); kept for sockets
       // handed to `hocuspocus.handleConnection` by another WebSocket server.
       if (update.byteLength > maxMessageBytes) reject('message-too-big', 1009);
-      if (isCorruptSyncMessage(update)) reject('corrupt-update', 1007);
+      const actor = (context as Partial<CollabContext> | undefined)?.actor;
+      const who = actor && 'user' in actor ? { userId: actor.user.id, userName: actor.user.name } : null;
+      const refused = refuseClientMessage(update, document, who);
+      if (refused) reject(refused, refused === 'corrupt-update' ? 1007 : 4403);
     }
   };
 
@@ -398,7 +422,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
       // Browsers send token "cookie": the httpOnly session cookie came with the WebSocket upgrade.
       let credential = token;
       if (token === 'cookie') {
-        if (!cookieOriginAllowed(requestHeaders.origin, requestHeaders.host, opts.allowedOrigins ?? [])) {
+        if (!cookieOriginAllowed(requestHeaders.origin, opts.allowedOrigins ?? [])) {
           throw refuse('unauthenticated', 'The session cookie is only accepted from Crosslink pages');
         }
         credential = readCookie(requestHeaders.cookie, SESSION_COOKIE) ?? '';
@@ -410,10 +434,32 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
       const access = await ref.kind.authorize(db, actor, ref.id);
       if (!access) throw refuse('forbidden', `No access to ${documentName}`, actor.user.id);
       connectionConfig.readOnly = access === 'read';
-      // Merged into the connection context by Hocuspocus.
-      return { actor, access };
+      // Merged into the connection context by Hocuspocus; the credential (under a
+      // symbol: never logged or serialised) lets access-watch re-check it later.
+      return { actor, access, [CREDENTIAL]: credential };
     }
   };
+
+  // Owned here unless the caller passed one; closed on destroy().
+  const watchOptions = opts.accessWatch === false ? null : (opts.accessWatch ?? {});
+  const ownListener =
+    watchOptions && watchOptions.listener === undefined
+      ? listenAccessEvents(clientConfigOf(db.$client, 'crosslink-collab-access'), { log })
+      : null;
+  const accessListener = watchOptions ? (watchOptions.listener ?? ownListener) : null;
+  const watch = watchOptions
+    ? accessWatch({
+        db,
+        kinds,
+        listener: accessListener,
+        sweepMs: watchOptions.sweepMs ?? 60_000,
+        log,
+        onChange: (change) => {
+          log.info(`${change.documentName}: access of ${change.userId} is now ${change.access} (${change.reason})`);
+          events.emit('accessChanged', change);
+        }
+      })
+    : null;
 
   /**
    * Records who changed what (for board history) and lets a kind shape a new
@@ -429,8 +475,12 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
     onChange({ documentName, update, context, transactionOrigin }: onChangePayload) {
       if (redis && transactionOrigin === redis.redisTransactionOrigin) return Promise.resolve();
       const ctx = context as Partial<CollabContext> | undefined;
+      durable.changed(documentName, update, transactionOrigin, ctx);
       const list = changeLog.get(documentName) ?? [];
-      list.push({ userId: actorUserId(ctx?.actor), update, at: new Date(), restoredFrom: ctx?.restoredFrom ?? null });
+      const at = new Date();
+      for (const part of durable.credit(documentName, update, actorUserId(ctx?.actor), transactionOrigin)) {
+        list.push({ userId: part.userId, update: part.update, at, restoredFrom: ctx?.restoredFrom ?? null });
+      }
       changeLog.set(documentName, list);
       return Promise.resolve();
     },
@@ -543,7 +593,8 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   //     any later extension sees them and before Hocuspocus applies them.
   //  3. Auth: onAuthenticate refuses (throws: nothing later runs, no document
   //     is loaded) or admits, returning the context (`actor`, `access`) every
-  //     later hook receives.
+  //     later hook receives. AccessWatch (right after it) starts watching each
+  //     connection in `connected` and re-checks it when access changes.
   //  4. Persistence (Database): onLoadDocument fills the document, so any
   //     extension added after it sees the stored content in its own
   //     onLoadDocument (add document-shaping extensions after this one);
@@ -554,7 +605,21 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   //     Persistence's onLoadDocument has filled them).
   //  6. Internal API (onRequest): server-side changes from the web app and
   //     workers, authenticated with the caller's token (internal-api.ts).
-  const extensions: Extension[] = [...(redis ? [redis] : []), guard, auth, persistence, changeRecorder, internalApi(() => collab, db)];
+  //  7. UpdateLog (priority 10, so last in every hook): beforeHandleMessage
+  //     commits the update to the durable log after every check has passed
+  //     and right before Hocuspocus applies and acknowledges it;
+  //     onLoadDocument replays the log on top of what Persistence loaded.
+  const extensions: Extension[] = [
+    ...(redis ? [redis] : []),
+    guard,
+    auth,
+    ...(watch ? [watch] : []),
+    persistence,
+    changeRecorder,
+    internalApi(() => collab, db),
+    // Priority 10: last in every hook, wherever it is listed (update-log.ts).
+    durable.extension
+  ];
 
   const server = new Server(
     {
@@ -639,6 +704,11 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
         );
       });
       listening = true;
+      // Access events committed from now on reach this node's connections (bounded: a
+      // database that is down must not keep the server from starting; it reconnects).
+      if (accessListener) {
+        await withTimeout(accessListener.ready, 5_000, 'access-event LISTEN').catch((error) => log.warn(error.message));
+      }
       return { port: collab.port, url: collab.url };
     },
     flush,
@@ -655,6 +725,8 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
           log.error('shutdown incomplete, storing every document still loaded:', error);
           await storeAllLoaded();
         } finally {
+          watch?.stop();
+          await ownListener?.close();
           for (const socket of server.webSocketServer.clients) socket.terminate();
           server.httpServer.closeAllConnections();
           for (const client of redisClients) client.disconnect();
@@ -706,19 +778,23 @@ export async function withDocument<T>(
 }
 
 /**
- * Cookie authentication is for Crosslink's own pages: the page's origin must
- * have the collab-server's host name (any port: web and collab-server are
- * usually one host on two ports) or be listed in `allowed`.
+ * Cookie authentication is for Crosslink's own pages: the page's origin must be
+ * one of `allowed` (the web app's ORIGIN and COLLAB_ALLOWED_ORIGINS), compared
+ * as origins (scheme, host and port). The host name alone is not enough: any
+ * other port of the same host can serve a page that is not Crosslink's, and the
+ * browser would send it the session cookie (cookies are not port-bound).
  */
-export function cookieOriginAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
-  if (!origin) return false;
-  if (allowed.includes(origin)) return true;
+export function cookieOriginAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  const page = origin ? originOf(origin) : null;
+  return !!page && allowed.some((a) => originOf(a) === page);
+}
+
+function originOf(value: string): string | null {
   try {
-    const o = new URL(origin);
-    const h = new URL(`http://${host ?? ''}`);
-    return o.hostname === h.hostname;
+    const origin = new URL(value).origin;
+    return origin === 'null' ? null : origin;
   } catch {
-    return false;
+    return null;
   }
 }
 

@@ -23,7 +23,17 @@ export const baseEnvSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]*$/i).default('crosslink'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Folder for uploaded import files, shared by web (writes) and workers (read, then delete). */
-  UPLOAD_DIR: z.string().min(1).default('.data/uploads')
+  UPLOAD_DIR: z.string().min(1).default('.data/uploads'),
+  /** Owner of the schema, for migrations (db/migrate.ts); unset: DATABASE_URL migrates too. */
+  DATABASE_OWNER_URL: postgresUrl.optional(),
+  /**
+   * HMAC-SHA256 key signing the audit chain's checkpoints (db/audit.ts), as hex: workers sign,
+   * web verifies. Kept out of the database, so whoever can write the database cannot re-sign.
+   */
+  AUDIT_CHECKPOINT_KEY: z
+    .string()
+    .regex(/^(?:[0-9a-f]{2}){32,}$/i, 'must be at least 64 hex characters (32 bytes), e.g. `openssl rand -hex 32`')
+    .optional()
 });
 
 export const webEnvSchema = baseEnvSchema.extend({
@@ -38,8 +48,10 @@ export const webEnvSchema = baseEnvSchema.extend({
   COLLAB_PORT: port(1234),
   /** Where the web app sends server-side document changes (the collab-server's HTTP API). */
   COLLAB_INTERNAL_URL: z.url().optional(),
-  /** Largest accepted request body in bytes (adapter-node); must exceed IMPORT_MAX_BYTES. */
+  /** Largest accepted request body in bytes on the import upload routes (adapter-node); must exceed IMPORT_MAX_BYTES. */
   BODY_SIZE_LIMIT: z.coerce.number().int().positive().default(520 * 1024 * 1024),
+  /** Largest request body in bytes on every other route (413 above it, before reading it). */
+  REQUEST_BODY_LIMIT: z.coerce.number().int().positive().default(1024 * 1024),
   /** Largest import file accepted, in bytes (413 above it). */
   IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024)
 });
@@ -56,10 +68,12 @@ export const collabEnvSchema = baseEnvSchema.extend({
    * was most of the server's CPU under load (README, Performance).
    */
   COLLAB_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
+  /** The web app's public URL: its pages may connect with the session cookie. */
+  ORIGIN: z.url().optional(),
   /**
    * Comma-separated page origins allowed to connect with the session cookie,
-   * besides any origin on the collab-server's own host name (e.g. the web app's ORIGIN
-   * when it is on another host name).
+   * besides ORIGIN (e.g. the app served under a second URL). Nothing else is,
+   * not even another port of the same host.
    */
   COLLAB_ALLOWED_ORIGINS: z
     .string()
@@ -76,6 +90,16 @@ export const workersEnvSchema = baseEnvSchema.extend({
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).optional(),
   /** How often (ms) workers look for stalled jobs. Default 30000. */
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).optional(),
+  /** An import job works this long (ms) before handing the rest to a new job at the back of the queue. */
+  IMPORT_SLICE_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Import slices one organisation runs at once, over all worker processes. */
+  IMPORT_ORG_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** A compressed import may expand to at most this many bytes. */
+  IMPORT_MAX_EXPANDED_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
+  /** …and to at most this many times its compressed size (checked past 16 MB). */
+  IMPORT_MAX_EXPANSION_RATIO: z.coerce.number().positive().default(100),
+  /** How often (ms) workers re-enqueue imports Postgres says are unfinished (Redis may have lost them). */
+  IMPORT_RESUME_EVERY_MS: z.coerce.number().int().min(1000).default(60_000),
   /** The collab-server's internal API (imports into a library add their cards through it). */
   COLLAB_INTERNAL_URL: z.url().optional(),
   COLLAB_PORT: port(1234)

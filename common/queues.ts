@@ -122,6 +122,31 @@ export const queueContract = {
         data: { owner: systemOwner }
       }
     ]
+  },
+
+  /** Signed checkpoints of the audit chains (db/audit.ts writeAuditCheckpoints). */
+  audit: {
+    jobs: {
+      checkpoint: jobData({
+        /** Only this organisation's chain; default every chain with events after its newest checkpoint. */
+        organizationId: z.uuid().optional()
+      })
+    },
+    defaultJobOptions: {
+      attempts: 2,
+      backoff: { type: 'fixed', delay: 60_000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 100 }
+    },
+    schedules: [
+      {
+        // Events after the newest checkpoint are only as safe as the chain: keep that window short.
+        id: 'audit:checkpoint:10min',
+        repeat: { every: 10 * 60_000 },
+        name: 'checkpoint',
+        data: { owner: systemOwner }
+      }
+    ]
   }
 } as const satisfies Record<string, QueueDefinition>;
 
@@ -169,6 +194,26 @@ export function parseJobData(queue: string, name: string, data: unknown): { owne
   const result = schema.safeParse(data);
   if (!result.success) throw validationError(result.error.issues, `Invalid data for job ${queue}/${name}`);
   return result.data;
+}
+
+/**
+ * The id of the `ingest/import` job that continues an import from where its
+ * committed state stands (rows checkpointed, descriptors saved). Every party
+ * that (re)starts an import — the upload, a finished slice, the resume sweep,
+ * cancel — derives the same id from Postgres, so BullMQ keeps one job per
+ * position and duplicates are ignored. (BullMQ ids may not contain ':'.)
+ */
+export const ingestJobId = (i: { id: string; checkpointRow: number; descriptorsDone: number }) => `${i.id}.${i.checkpointRow}.${i.descriptorsDone}`;
+
+/** Longer than a healthy Redis ever takes to add a job; shorter than anyone waits for an answer. */
+const ENQUEUE_TIMEOUT_MS = 3000;
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** BullMQ `prefix` for a REDIS_PREFIX (BullMQ keys are `<prefix>:<queue>:…`). */
@@ -222,7 +267,13 @@ export function createQueues(
   prefix: string,
   options: CreateQueuesOptions = {}
 ): QueueClient {
-  const conn: ConnectionOptions = typeof connection === 'string' ? { url: connection } : connection;
+  // A producer answers its caller now: with Redis unreachable, `add` fails at
+  // once (no offline queue, no per-command retries) instead of waiting for a
+  // reconnect, and the web app answers 503. (An ioredis instance passed in is
+  // the caller's, with its own settings.)
+  const fastFail = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+  const conn: ConnectionOptions =
+    typeof connection === 'string' ? { url: connection, ...fastFail } : 'options' in connection ? connection : { ...fastFail, ...connection };
   const onError =
     options.onError ?? ((err: Error, queue: QueueName) => console.error(`[queues] ${queue}: ${err.message}`));
   const queues = {} as Record<QueueName, Queue>;
@@ -242,7 +293,9 @@ export function createQueues(
     async enqueue(queue, name, data, opts) {
       if (closing) throw new AppError('SERVICE_UNAVAILABLE', 'The job queues are shutting down');
       const parsed = parseJobData(queue, name, data);
-      const job = await queues[queue].add(name, parsed, opts);
+      const job = await withDeadline(queues[queue].add(name, parsed, opts), ENQUEUE_TIMEOUT_MS).catch((err: Error) => {
+        throw new AppError('SERVICE_UNAVAILABLE', 'The job queue is unavailable; try again in a moment', [{ message: err.message }]);
+      });
       return { id: String(job.id), queue, name };
     },
     close() {

@@ -88,6 +88,8 @@ export interface ServerToClientEvents {
   notification: (notification: NotificationEvent) => void;
   /** Unread notification count changed (e.g. marked read in another tab). */
   'notifications:unread': (event: { count: number }) => void;
+  /** Sent just before the server disconnects this socket because its session or token ended. */
+  'access:ended': (event: { reason: 'signed-out' | 'token-revoked'; message: string }) => void;
 }
 
 export type NotificationsReadAck =

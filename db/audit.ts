@@ -2,13 +2,16 @@
  * Append-only, hash-chained audit events. Each event's hash is
  * SHA-256(prev_hash + canonical JSON of the event), chained per organisation;
  * a transaction-scoped advisory lock per organisation keeps the chain linear
- * when several processes write at once. `verifyAuditChain` recomputes it.
+ * when several processes write at once. `verifyAuditChain` recomputes it and
+ * checks it against the signed checkpoints (`writeAuditCheckpoints`).
+ * Append-only for the app role: grants and a trigger (migration 0004).
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { asc, eq, isNull, sql } from 'drizzle-orm';
 import { cooperative } from '../common/cooperative';
 import type { Db, DbOrTx } from './client';
-import { auditEvents, type AuditEvent } from './schema';
+import { baseEnvSchema } from '../common/env';
+import { auditCheckpoints, auditEvents, type AuditCheckpoint, type AuditEvent } from './schema';
 
 export interface AuditInput {
   organizationId: string | null;
@@ -33,7 +36,8 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-function eventHash(prevHash: string | null, e: Omit<AuditEvent, 'id' | 'hash' | 'prevHash'>): string {
+/** The hash of an event after `prevHash` (public: anyone can recompute a chain; only the checkpoint key is secret). */
+export function eventHash(prevHash: string | null, e: Omit<AuditEvent, 'id' | 'hash' | 'prevHash'>): string {
   const body = canonicalJson({
     organizationId: e.organizationId,
     actorUserId: e.actorUserId,
@@ -122,17 +126,171 @@ export async function recordAudits(tx: DbOrTx, inputs: readonly AuditInput[]): P
       as u(id, organization_id, actor_user_id, action, entity_type, entity_id, before, after, client, prev_hash, hash)`);
 }
 
-/** Recompute an organisation's chain; returns the first broken event id, or null when intact. */
-export async function verifyAuditChain(db: Db, organizationId: string): Promise<{ ok: boolean; brokenAt: number | null; count: number }> {
-  const rows = await db
-    .select()
-    .from(auditEvents)
-    .where(eq(auditEvents.organizationId, organizationId))
-    .orderBy(asc(auditEvents.id));
+// ---------------------------------------------------------------- signed checkpoints
+//
+// The chain alone proves nothing against someone who can write the table: a
+// superuser rewrites one row and recomputes every hash after it, or deletes
+// the newest events, and the chain still links. A checkpoint anchors it: a
+// signature (HMAC-SHA256, key from AUDIT_CHECKPOINT_KEY, which the database
+// never holds) over (chain, last event id, event count up to it, that event's
+// hash). Rewriting history under a checkpoint changes the hash it names;
+// deleting events under it changes the count or loses the event; forging one
+// needs the key. Events after the newest checkpoint are only as safe as the
+// chain, so checkpoints are written often (workers, maintenance queue).
+
+/** A checkpoint signing key: `id` is a fingerprint, stored beside each signature; never the key. */
+export interface CheckpointKey {
+  id: string;
+  secret: Buffer;
+}
+
+/** The key from its hex form (validated by common/env.ts: 64+ hex characters). */
+export function checkpointKey(hex: string): CheckpointKey {
+  const secret = Buffer.from(hex, 'hex');
+  const fingerprint = createHash('sha256').update('crosslink audit checkpoint key\n').update(secret).digest('hex').slice(0, 16);
+  return { id: `hmac-sha256:${fingerprint}`, secret };
+}
+
+/** The key named by AUDIT_CHECKPOINT_KEY, or null when none is configured. */
+export function checkpointKeyFromEnv(source: Record<string, string | undefined> = process.env): CheckpointKey | null {
+  const hex = baseEnvSchema.shape.AUDIT_CHECKPOINT_KEY.parse(source.AUDIT_CHECKPOINT_KEY);
+  return hex ? checkpointKey(hex) : null;
+}
+
+type CheckpointBody = Pick<AuditCheckpoint, 'organizationId' | 'lastEventId' | 'eventCount' | 'headHash'>;
+
+function checkpointSignature(key: CheckpointKey, c: CheckpointBody): string {
+  const body = canonicalJson({ v: 1, organizationId: c.organizationId, lastEventId: c.lastEventId, eventCount: c.eventCount, headHash: c.headHash });
+  return createHmac('sha256', key.secret).update(body).digest('hex');
+}
+
+function signatureValid(key: CheckpointKey, c: AuditCheckpoint): boolean {
+  const expected = Buffer.from(checkpointSignature(key, c), 'hex');
+  const given = Buffer.from(c.signature, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+const ofChain = (organizationId: string | null) =>
+  organizationId ? eq(auditEvents.organizationId, organizationId) : isNull(auditEvents.organizationId);
+const checkpointsOf = (organizationId: string | null) =>
+  organizationId ? eq(auditCheckpoints.organizationId, organizationId) : isNull(auditCheckpoints.organizationId);
+
+export interface AuditProblem {
+  /** The event where the chain breaks or that a checkpoint names (null: none to point at). */
+  eventId: number | null;
+  checkpointId: number | null;
+  reason: string;
+}
+
+export interface AuditChainVerification {
+  organizationId: string | null;
+  ok: boolean;
+  /** First event whose hash or link does not recompute; null when the chain itself links. */
+  brokenAt: number | null;
+  count: number;
+  head: { eventId: number; hash: string } | null;
+  checkpointsChecked: number;
+  newestCheckpoint: Pick<AuditCheckpoint, 'id' | 'lastEventId' | 'eventCount' | 'createdAt'> | null;
+  /** False when no key is configured: checkpoints are then listed, not checked. */
+  anchored: boolean;
+  problems: AuditProblem[];
+}
+
+/**
+ * Recompute a chain (an organisation's, or with null the events of no
+ * organisation) and check it against every checkpoint: signature valid under
+ * `key`, the event it names still there with that hash, the count up to it
+ * unchanged. Reads events and checkpoints in one snapshot.
+ */
+export async function verifyAuditChain(db: Db, organizationId: string | null, key: CheckpointKey | null = checkpointKeyFromEnv()): Promise<AuditChainVerification> {
+  const { events, checkpoints } = await db.transaction(
+    async (tx) => ({
+      events: await tx.select().from(auditEvents).where(ofChain(organizationId)).orderBy(asc(auditEvents.id)),
+      checkpoints: await tx.select().from(auditCheckpoints).where(checkpointsOf(organizationId)).orderBy(asc(auditCheckpoints.id))
+    }),
+    { isolationLevel: 'repeatable read', accessMode: 'read only' }
+  );
+  const problems: AuditProblem[] = [];
+  let brokenAt: number | null = null;
   let prev: string | null = null;
-  for (const r of rows) {
-    if (r.prevHash !== prev || eventHash(prev, r) !== r.hash) return { ok: false, brokenAt: r.id, count: rows.length };
+  const pause = cooperative();
+  for (const r of events) {
+    await pause();
+    if (r.prevHash !== prev || eventHash(prev, r) !== r.hash) {
+      brokenAt = r.id;
+      problems.push({
+        eventId: r.id,
+        checkpointId: null,
+        reason: r.prevHash !== prev ? 'does not link to the event before it' : 'its content does not match its hash'
+      });
+      break;
+    }
     prev = r.hash;
   }
-  return { ok: true, brokenAt: null, count: rows.length };
+  // Position (1-based count) and hash of each event, for the checkpoints.
+  const position = new Map(events.map((e, i) => [e.id, { count: i + 1, hash: e.hash }]));
+  let checked = 0;
+  for (const c of key ? checkpoints : []) {
+    checked++;
+    const at = position.get(c.lastEventId);
+    const problem = (reason: string) => problems.push({ eventId: c.lastEventId, checkpointId: c.id, reason });
+    if (c.keyId !== key!.id) problem(`checkpoint signed with another key (${c.keyId}), not the configured ${key!.id}`);
+    else if (!signatureValid(key!, c)) problem('checkpoint signature is invalid (forged or altered checkpoint)');
+    else if (!at) problem(`event ${c.lastEventId} the checkpoint covers is gone (events deleted)`);
+    else if (at.hash !== c.headHash) problem(`event ${c.lastEventId} no longer has the hash the checkpoint signed (history rewritten)`);
+    else if (at.count !== c.eventCount) problem(`${at.count} events up to ${c.lastEventId}, the checkpoint signed ${c.eventCount} (events deleted or inserted)`);
+  }
+  const last = events.at(-1);
+  const newest = checkpoints.at(-1);
+  return {
+    organizationId,
+    ok: problems.length === 0,
+    brokenAt,
+    count: events.length,
+    head: last ? { eventId: last.id, hash: last.hash } : null,
+    checkpointsChecked: checked,
+    newestCheckpoint: newest ? { id: newest.id, lastEventId: newest.lastEventId, eventCount: newest.eventCount, createdAt: newest.createdAt } : null,
+    anchored: key !== null,
+    problems
+  };
+}
+
+/**
+ * Sign the head of every chain with events after its newest checkpoint (or of
+ * the one chain given), after verifying it: a checkpoint over a chain that is
+ * already broken would vouch for the tampering. Returns what was written and
+ * which chains were refused.
+ */
+export async function writeAuditCheckpoints(
+  db: Db,
+  key: CheckpointKey,
+  options: { organizationId?: string | null } = {}
+): Promise<{ written: AuditCheckpoint[]; refused: AuditChainVerification[] }> {
+  const chains =
+    options.organizationId !== undefined
+      ? [options.organizationId]
+      : (
+          await db.execute<{ organization_id: string | null }>(sql`
+            select e.organization_id from audit_events e
+            group by e.organization_id
+            having max(e.id) > coalesce((select max(c.last_event_id) from audit_checkpoints c
+                                         where c.organization_id is not distinct from e.organization_id), 0)`)
+        ).rows.map((r) => r.organization_id);
+  const written: AuditCheckpoint[] = [];
+  const refused: AuditChainVerification[] = [];
+  for (const organizationId of chains) {
+    const v = await verifyAuditChain(db, organizationId, key);
+    if (!v.ok) {
+      refused.push(v);
+      continue;
+    }
+    if (!v.head || v.newestCheckpoint?.lastEventId === v.head.eventId) continue;
+    const body: CheckpointBody = { organizationId, lastEventId: v.head.eventId, eventCount: v.count, headHash: v.head.hash };
+    const [row] = await db
+      .insert(auditCheckpoints)
+      .values({ ...body, keyId: key.id, signature: checkpointSignature(key, body) })
+      .returning();
+    written.push(row);
+  }
+  return { written, refused };
 }

@@ -7,7 +7,7 @@
  */
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from './client';
 import { apiTokens, memberships, organizations, sessions, users, type MembershipRole, type OrganizationKind } from './schema';
 
@@ -96,21 +96,42 @@ export async function createApiToken(
   return { token, apiToken: row };
 }
 
-async function membershipFor(db: DbOrTx, userId: string, organizationId: string | null) {
-  const base = db
+/**
+ * Session, user and the membership it acts in, in one statement: the active
+ * organisation's membership, or else the oldest one. It runs before every
+ * request, so it is a named prepared statement (planned once per connection,
+ * not per request: planning these joins cost more than running them).
+ */
+function prepareSessionLookup(db: DbOrTx) {
+  return db
     .select({
+      session: sessions,
+      user: { id: users.id, email: users.email, name: users.name },
       role: memberships.role,
       organization: { id: organizations.id, name: organizations.name, kind: organizations.kind }
     })
-    .from(memberships)
-    .innerJoin(organizations, eq(organizations.id, memberships.organizationId));
-  if (organizationId) {
-    const [row] = await base.where(and(eq(memberships.userId, userId), eq(memberships.organizationId, organizationId)));
-    if (row) return row;
-  }
-  // Active organisation unset or membership gone: fall back to the oldest membership.
-  const [first] = await base.where(eq(memberships.userId, userId)).orderBy(memberships.createdAt).limit(1);
-  return first ?? null;
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(
+      memberships,
+      and(
+        eq(memberships.userId, sessions.userId),
+        eq(
+          memberships.organizationId,
+          sql`(select m.organization_id from memberships m where m.user_id = ${sessions.userId}
+                order by (m.organization_id = ${sessions.activeOrganizationId}) desc nulls last, m.created_at limit 1)`
+        )
+      )
+    )
+    .leftJoin(organizations, eq(organizations.id, memberships.organizationId))
+    .where(eq(sessions.id, sql.placeholder('tokenHash')))
+    .prepare('auth_session_lookup');
+}
+const sessionLookups = new WeakMap<DbOrTx, ReturnType<typeof prepareSessionLookup>>();
+function sessionLookup(db: DbOrTx) {
+  let lookup = sessionLookups.get(db);
+  if (!lookup) sessionLookups.set(db, (lookup = prepareSessionLookup(db)));
+  return lookup;
 }
 
 /**
@@ -123,33 +144,28 @@ export async function authenticateToken(db: DbOrTx, token: string | null | undef
   const now = Date.now();
 
   if (token.startsWith(API_TOKEN_PREFIX)) {
+    // Token, user and membership in one statement: this runs before every API request.
     const [row] = await db
-      .select({ token: apiTokens, user: { id: users.id, email: users.email, name: users.name } })
-      .from(apiTokens)
-      .innerJoin(users, eq(users.id, apiTokens.userId))
-      .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
-    if (!row || (row.token.expiresAt && row.token.expiresAt.getTime() <= now)) return null;
-    // An API token acts only in its own organisation, and only while the user is still a member.
-    const [m] = await db
       .select({
+        token: apiTokens,
+        user: { id: users.id, email: users.email, name: users.name },
         role: memberships.role,
         organization: { id: organizations.id, name: organizations.name, kind: organizations.kind }
       })
-      .from(memberships)
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      // An API token acts only in its own organisation, and only while the user is still a member.
+      .innerJoin(memberships, and(eq(memberships.userId, apiTokens.userId), eq(memberships.organizationId, apiTokens.organizationId)))
       .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-      .where(and(eq(memberships.userId, row.user.id), eq(memberships.organizationId, row.token.organizationId)));
-    if (!m) return null;
+      .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
+    if (!row || (row.token.expiresAt && row.token.expiresAt.getTime() <= now)) return null;
     if (!row.token.lastUsedAt || now - row.token.lastUsedAt.getTime() > 60_000) {
       await db.update(apiTokens).set({ lastUsedAt: new Date(now) }).where(eq(apiTokens.id, row.token.id));
     }
-    return { user: row.user, organization: m.organization, role: m.role, via: 'api_token', credentialId: row.token.id };
+    return { user: row.user, organization: row.organization, role: row.role, via: 'api_token', credentialId: row.token.id };
   }
 
-  const [row] = await db
-    .select({ session: sessions, user: { id: users.id, email: users.email, name: users.name } })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, tokenHash));
+  const [row] = await sessionLookup(db).execute({ tokenHash });
   if (!row) return null;
   let expiresAt = row.session.expiresAt;
   if (expiresAt.getTime() <= now) {
@@ -160,11 +176,10 @@ export async function authenticateToken(db: DbOrTx, token: string | null | undef
     expiresAt = new Date(now + SESSION_TTL_MS);
     await db.update(sessions).set({ expiresAt }).where(eq(sessions.id, tokenHash));
   }
-  const m = await membershipFor(db, row.user.id, row.session.activeOrganizationId);
   return {
     user: row.user,
-    organization: m?.organization ?? null,
-    role: m?.role ?? null,
+    organization: row.organization ?? null,
+    role: row.role ?? null,
     via: 'session',
     credentialId: row.session.id,
     sessionExpiresAt: expiresAt

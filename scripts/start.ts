@@ -4,10 +4,15 @@
  *   -> web + collab-server + workers as child processes -> health check -> demo molecules and
  *   library board (scripts/demo-workspace.ts, through the API) -> URL + demo logins.
  * Ctrl-C / SIGTERM: children get SIGTERM (SIGKILL after 10 s), then the services stop; exit 0.
- * A child that dies on its own takes the stack down with a non-zero exit.
+ * A child that dies on its own is restarted (1 s, doubling to 30 s while it keeps crashing);
+ * only Ctrl-C / SIGTERM stop the whole product.
+ * Quiet: a few lines (services, migrations, build, each process ready, URL and logins); the
+ * build's output only when it fails, the children's warnings and errors always.
+ * CROSSLINK_VERBOSE=1 shows everything.
  *
  * The pieces (startStack, buildWebIfStale, ...) are exported for scripts/e2e-stack.ts.
- * Env: PORT (3000), COLLAB_PORT (1234), DATABASE_URL / REDIS_URL (else started here).
+ * Env: PORT (3000), COLLAB_PORT (1234), DATABASE_URL / REDIS_URL (else started here; see
+ * scripts/services.ts for DATABASE_OWNER_URL), AUDIT_CHECKPOINT_KEY (else a local one in .data/).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,7 +21,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runMigrations } from '../db/migrate';
-import { ensureServices, redact, type Services } from './services';
+import { ensureServices, localAuditCheckpointKey, redact, type Services } from './services';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -65,14 +70,20 @@ export function webBuildStaleReason(): string | null {
   return newest > built ? 'sources changed since the last build' : null;
 }
 
-/** `npx vite build` when build/handler.js is missing or older than the sources. */
+/**
+ * `npx vite build` when build/handler.js is missing or older than the sources.
+ * quiet: one line (built in N s / up to date); the build's own output only when it fails.
+ */
 export async function buildWebIfStale(
   log: (s: string) => void = console.log,
   opts: { quiet?: boolean } = {}
 ): Promise<void> {
   const reason = webBuildStaleReason();
-  if (!reason) return;
-  log(`building the web app (${reason}): npx vite build ...`);
+  if (!reason) {
+    if (opts.quiet) log('web app build is up to date');
+    return;
+  }
+  if (!opts.quiet) log(`building the web app (${reason}): npx vite build ...`);
   const started = Date.now();
   const child = spawn('npx', ['vite', 'build'], {
     cwd: repoRoot,
@@ -93,7 +104,7 @@ export async function buildWebIfStale(
     if (opts.quiet) process.stderr.write(output);
     throw new Error(`vite build failed (exit ${code})`);
   }
-  log(`web app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`web app built in ${((Date.now() - started) / 1000).toFixed(1)} s${opts.quiet ? ` (${reason})` : ''}`);
 }
 
 // ---------------------------------------------------------------- stack
@@ -104,8 +115,16 @@ export interface StackOptions {
   /** At least DATABASE_URL and REDIS_URL; merged over process.env. */
   env: Record<string, string | undefined>;
   log?: (s: string) => void;
-  /** Called once if a child exits while the stack is not stopping. */
+  /**
+   * Restart a child that exits while the stack is not stopping (`npm start`): after 1 s,
+   * doubling to 30 s while it keeps crashing, back to 1 s once it has run a minute.
+   * Off: a crash is reported once through onUnexpectedExit (tests and benchmarks want to see it).
+   */
+  restart?: boolean;
+  /** Called once if a child exits while the stack is not stopping (and restart is off). */
   onUnexpectedExit?: (name: string, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** Every line a child prints, instead of forwarding it with its name (default: pipePrefixed). */
+  onOutput?: (name: ProcessName, line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface Stack {
@@ -113,6 +132,8 @@ export interface Stack {
   collabUrl: string;
   /** Resolves when web answers /api/v1/health with 200 and collab accepts connections. */
   ready(timeoutMs?: number): Promise<void>;
+  /** The running child's pid (a restarted child has a new one); undefined while it is down. */
+  pid(name: ProcessName): number | undefined;
   /** SIGTERM every child, SIGKILL after `graceMs`; idempotent. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -122,6 +143,12 @@ const processes = [
   { name: 'collab', entry: 'collab-server/index.ts' },
   { name: 'workers', entry: 'workers/index.ts' }
 ] as const;
+export type ProcessName = (typeof processes)[number]['name'];
+
+/** Restart delays: 1 s doubling to 30 s; a child that ran this long healthy starts again at 1 s. */
+export const RESTART_FIRST_MS = 1000;
+export const RESTART_MAX_MS = 30_000;
+export const RESTART_RESET_AFTER_MS = 60_000;
 
 function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
@@ -175,8 +202,10 @@ export function startStack(opts: StackOptions): Stack {
   let stopping = false;
   let reported = false;
   const children = new Map<string, ChildProcess>();
+  const restartTimers = new Set<NodeJS.Timeout>();
+  const delays = new Map<string, number>();
 
-  for (const p of processes) {
+  const spawnChild = (p: (typeof processes)[number]) => {
     // detached: own process group, so a terminal Ctrl-C does not signal them behind our back
     // (workers treat a second signal as "exit now"); orphan-guard covers a SIGKILLed launcher.
     const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/orphan-guard.ts', p.entry], {
@@ -185,20 +214,40 @@ export function startStack(opts: StackOptions): Stack {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     });
+    const startedAt = Date.now();
     children.set(p.name, child);
-    pipePrefixed(child, p.name);
+    if (opts.onOutput) {
+      const forward = (stream: 'stdout' | 'stderr') => (l: string) => opts.onOutput!(p.name, l, stream);
+      readline.createInterface({ input: child.stdout! }).on('line', forward('stdout'));
+      readline.createInterface({ input: child.stderr! }).on('line', forward('stderr'));
+    } else pipePrefixed(child, p.name);
     child.on('error', (err) => log(`${p.name}: could not start: ${err.message}`));
     child.on('exit', (code, signal) => {
       if (stopping) return;
       // A signal meant for the whole stack may reach a child first (kill -TERM -<pgid> of
       // npm's group): give our own handler a moment to mark the stop as intended.
       setTimeout(() => {
-        if (stopping || reported) return;
+        if (stopping) return;
+        const why = signal ?? `code ${code}`;
+        if (opts.restart) {
+          const healthy = Date.now() - startedAt >= RESTART_RESET_AFTER_MS;
+          const delay = healthy ? RESTART_FIRST_MS : (delays.get(p.name) ?? RESTART_FIRST_MS);
+          delays.set(p.name, Math.min(delay * 2, RESTART_MAX_MS));
+          log(`${p.name} exited (${why}); restarting in ${delay / 1000} s`);
+          const timer = setTimeout(() => {
+            restartTimers.delete(timer);
+            if (!stopping) spawnChild(p);
+          }, delay);
+          restartTimers.add(timer);
+          return;
+        }
+        if (reported) return;
         reported = true;
         opts.onUnexpectedExit?.(p.name, code, signal);
       }, 300);
     });
-  }
+  };
+  for (const p of processes) spawnChild(p);
 
   const alive = () => [...children.entries()].filter(([, c]) => c.exitCode === null && c.signalCode === null);
 
@@ -233,8 +282,13 @@ export function startStack(opts: StackOptions): Stack {
       }
       throw new Error(`stack not up after ${timeoutMs / 1000} s: ${lastProblem}`);
     },
+    pid(name) {
+      const c = children.get(name);
+      return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;
+    },
     async stop(graceMs = 10_000) {
       stopping = true;
+      for (const t of restartTimers) clearTimeout(t);
       const running = alive();
       for (const [, c] of running) c.kill('SIGTERM');
       await Promise.all(
@@ -292,19 +346,37 @@ async function main() {
     await runMigrations(services.databaseUrl);
     log('migrations applied');
     const { seedDemo } = await import('../db/seed');
-    const { logins } = await seedDemo(services.databaseUrl);
+    const { logins } = await seedDemo(services.appDatabaseUrl);
     if (shuttingDown) return;
-    await buildWebIfStale(log);
+    const auditKey = localAuditCheckpointKey(path.join(repoRoot, '.data'), log);
     if (shuttingDown) return;
+    await buildWebIfStale(log, { quiet: !process.env.CROSSLINK_VERBOSE });
+    if (shuttingDown) return;
+    // Quiet start: until the stack is up, a child's stdout (its info lines) is kept back and
+    // only its "listening" line is shown; stderr (warnings, errors) always goes through.
+    // After that, or with CROSSLINK_VERBOSE=1, everything is shown as it comes.
+    let up = !!process.env.CROSSLINK_VERBOSE;
+    const startupLines = new Map<string, string[]>();
+    const readyLine = /listening on|processing queues/;
     stack = startStack({
       port,
       collabPort,
-      env: { DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl },
+      env: { DATABASE_URL: services.appDatabaseUrl, REDIS_URL: services.redisUrl, AUDIT_CHECKPOINT_KEY: auditKey },
       log,
-      onUnexpectedExit: (name, code, signal) =>
-        void shutdown(1, `${name} exited unexpectedly (${signal ?? `code ${code}`}): stopping Crosslink.`)
+      restart: true,
+      onOutput: (name, line, stream) => {
+        if (up || stream === 'stderr') return void (stream === 'stderr' ? process.stderr : process.stdout).write(`${tag(name)}${line}\n`);
+        if (readyLine.test(line)) console.log(`${tag(name)}ready (${line.replace(/^\[\w+\]\s*/, '')})`);
+        else startupLines.set(name, [...(startupLines.get(name) ?? []), line].slice(-40));
+      }
     });
-    await stack.ready();
+    try {
+      await stack.ready();
+    } catch (err) {
+      // What the children said while starting explains why they did not come up.
+      for (const [name, lines] of startupLines) for (const l of lines) console.log(`${tag(name)}${l}`);
+      throw err;
+    }
     if (shuttingDown) return;
     // Through the running product's API and collab-server, so the demo board has a real history.
     const { loadDemoWorkspace } = await import('./demo-workspace');
@@ -315,7 +387,7 @@ async function main() {
     printBox([
       `Crosslink is running:  ${stack.url}`,
       `collab-server:         ${stack.collabUrl}`,
-      `database:              ${redact(services.databaseUrl)}`,
+      `database:              ${redact(services.appDatabaseUrl)}`,
       `redis:                 ${services.redisUrl}`,
       '',
       logins.length ? 'Demo logins:' : 'No demo logins (db/seed.ts created none).',
@@ -323,6 +395,7 @@ async function main() {
       '',
       'Ctrl-C to stop.'
     ]);
+    up = true;
   } catch (err) {
     await shutdown(1, `Crosslink failed to start: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -1,7 +1,7 @@
 /**
  * `npm test`: unit -> integration -> e2e, one services instance for all of them.
  *   npm test -- --only=unit|integration|e2e     one tier
- * DATABASE_URL / REDIS_URL set -> used as-is; else PostgreSQL (fresh database `crosslink_test`)
+ * DATABASE_URL / REDIS_URL set -> used as-is (DATABASE_OWNER_URL for migrations when set); else PostgreSQL (fresh database `crosslink_test`)
  * and Redis are started under .data/. Ends with `tests: N passed, N failed[, N skipped]`;
  * exits non-zero if a tier failed or ran no test.
  */
@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMigrations } from '../db/migrate';
-import { ensureServices, redact, type Services } from './services';
-import { repoRoot } from './start';
+import { ensureServices, localAuditCheckpointKey, redact, type Services } from './services';
+import { buildWebIfStale, repoRoot } from './start';
 
 type Tier = 'unit' | 'integration' | 'e2e';
 const tiers: Tier[] = ['unit', 'integration', 'e2e'];
@@ -140,12 +140,19 @@ async function main() {
     if (needServices) {
       servicesStarting = ensureServices({ dataDir: path.join(repoRoot, '.data'), database: 'crosslink_test', freshDatabase: true });
       services = await servicesStarting;
-      env.DATABASE_URL = services.databaseUrl;
+      // The tests and the e2e stack connect as the app role (least privilege, as in production);
+      // tests that need the owner's rights read DATABASE_OWNER_URL.
+      env.DATABASE_URL = services.appDatabaseUrl;
+      env.DATABASE_OWNER_URL = services.databaseUrl;
       env.REDIS_URL = services.redisUrl;
-      log(`database ${redact(services.databaseUrl)}, redis ${services.redisUrl}`);
+      log(`database ${redact(services.appDatabaseUrl)}, redis ${services.redisUrl}`);
       await runMigrations(services.databaseUrl);
       log('migrations applied');
+      env.AUDIT_CHECKPOINT_KEY = localAuditCheckpointKey(path.join(repoRoot, '.data'), log);
     }
+    // The launcher test (workers/test/launcher-restart.test.ts) runs the real web entry, which
+    // serves the build; e2e would build it next anyway.
+    if (selected.includes('integration')) await buildWebIfStale(log, { quiet: true });
     for (const tier of selected) {
       if (interrupted) break;
       const counts = tier === 'e2e' ? await runPlaywright(env) : await runVitest(tier, env);

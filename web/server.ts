@@ -6,7 +6,7 @@
  * socket.io (path /socket.io) on HOST:PORT.
  *
  * Env (common/env.ts `webEnvSchema`): DATABASE_URL, REDIS_URL, REDIS_PREFIX,
- * HOST, PORT, BODY_SIZE_LIMIT. SvelteKit's handler also reads, from
+ * HOST, PORT, BODY_SIZE_LIMIT, REQUEST_BODY_LIMIT. SvelteKit's handler also reads, from
  * process.env:
  *   - ORIGIN, e.g. `https://crosslink.example.com` (or `http://localhost:3000`
  *     locally). Without it adapter-node assumes `https://<Host header>`, so
@@ -14,18 +14,32 @@
  *   - or, behind a reverse proxy that sets them, PROTOCOL_HEADER=x-forwarded-proto
  *     and HOST_HEADER=x-forwarded-host (and ADDRESS_HEADER/XFF_DEPTH for the
  *     client IP). Only set these when a trusted proxy always overwrites them.
- * BODY_SIZE_LIMIT defaults to the schema's value here (adapter-node's own
- * default would be 512K).
+ * Without ADDRESS_HEADER the client address (sign-in rate limits, audit) is the
+ * socket's peer: an X-Forwarded-For sent by a client is never believed.
+ *
+ * Bodies (src/lib/server/body-limit.ts): adapter-node's BODY_SIZE_LIMIT is the
+ * upload limit (default from the schema; adapter-node's own would be 512K),
+ * and only the import upload routes get it; every other route answers 413 past
+ * REQUEST_BODY_LIMIT before reading further.
+ *
+ * Compression: `compression` (gzip, or brotli when the client prefers it) for
+ * responses over 1 KB of compressible types, flushed per write so streamed
+ * pages still stream. Not for text/event-stream, not for what is already
+ * encoded (adapter-node's precompressed assets), and socket.io, which takes its
+ * requests before this handler, is untouched.
  *
  * SIGTERM/SIGINT: stop accepting, disconnect sockets, let in-flight requests
  * finish (up to SHUTDOWN_TIMEOUT seconds, default 30), end the pool, exit 0.
  */
+import compression from 'compression';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { loadEnv, webEnvSchema } from '../common/env';
 import { closeDb, createDb } from '../db/client';
 import { attachSocketServer } from './realtime/socket-server';
+import { admitBody, type BodyLimits } from './src/lib/server/body-limit';
 
 type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse, next?: () => void) => void;
 
@@ -46,18 +60,46 @@ if (!existsSync(fileURLToPath(handlerUrl))) {
 }
 const { handler } = (await import(handlerUrl.href)) as { handler: NodeHandler };
 
+const bodyLimits: BodyLimits = { requestBytes: env.REQUEST_BODY_LIMIT, uploadBytes: env.BODY_SIZE_LIMIT };
+
+const compress = compression({
+  filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').startsWith('text/event-stream') && compression.filter(req, res),
+  // Flush per write: a streamed page or export keeps arriving as it is produced.
+  flush: zlib.constants.Z_SYNC_FLUSH,
+  brotli: { flush: zlib.constants.BROTLI_OPERATION_FLUSH }
+}) as unknown as NodeHandler;
+
+function serve(req: http.IncomingMessage, res: http.ServerResponse) {
+  compress(req, res, () =>
+    handler(req, res, () => {
+      res.statusCode = 404;
+      res.end('Not found');
+    })
+  );
+}
+
 const db = createDb(env.DATABASE_URL, { max: 5, applicationName: 'crosslink-web-realtime' });
-const server = http.createServer((req, res) =>
-  handler(req, res, () => {
-    res.statusCode = 404;
-    res.end('Not found');
-  })
-);
-const realtime = await attachSocketServer(server, {
+const server = http.createServer((req, res) => {
+  if (admitBody(req, res, bodyLimits)) serve(req, res);
+});
+// `Expect: 100-continue`: refuse an oversized body before the client sends it.
+server.on('checkContinue', (req, res) => {
+  if (!admitBody(req, res, bodyLimits)) return;
+  res.writeContinue();
+  serve(req, res);
+});
+// Not awaited before listening: socket.io takes its path at once, and waits (up to its
+// ready timeout) for Redis and the access-event listener; pages and the API need not
+// wait for that (with Postgres down they answer 503 meanwhile instead of nothing at all).
+const realtime = attachSocketServer(server, {
   db,
   redisUrl: env.REDIS_URL,
   prefix: env.REDIS_PREFIX,
   allowedOrigins: env.ORIGIN ? [env.ORIGIN] : []
+});
+realtime.catch((err) => {
+  console.error('[web] socket.io could not start:', err instanceof Error ? err.message : err);
+  process.exit(1);
 });
 
 server.listen(env.PORT, env.HOST, () => {
@@ -80,7 +122,7 @@ async function shutdown(signal: string) {
   force.unref();
   const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  await realtime.close().catch((err) => console.error('[web] closing socket.io:', err.message));
+  await realtime.then((r) => r.close()).catch((err) => console.error('[web] closing socket.io:', err.message));
   await httpClosed;
   clearTimeout(force);
   await closeDb(db).catch(() => {});

@@ -9,7 +9,7 @@
  * without a processor, a processor without a queue, a job without a handler),
  * before opening any connection.
  */
-import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { AppError } from '../common/errors';
@@ -28,6 +28,7 @@ import type { JobEventBase, JobProgressPayload } from '../common/realtime-events
 import type { Db } from '../db/client';
 import {
   createLogger,
+  Postpone,
   publicJobError,
   runHandler,
   type AnyProcessor,
@@ -123,15 +124,28 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const realtime = createRealtime(options.redisUrl, options.prefix, {
     onError: (err) => log.error(`realtime emitter redis: ${err.message}`)
   });
-  const ctx: ProcessorContext = { db: options.db, realtime, log };
   const workers = new Map<QueueName, Worker>();
   const queues = new Map<QueueName, Queue>();
+  const ctx: ProcessorContext = {
+    db: options.db,
+    realtime,
+    log,
+    async enqueue(queue, name, data, opts) {
+      const q = queues.get(queue);
+      if (!q) throw new AppError('SERVICE_UNAVAILABLE', `Queue "${queue}" is not open in this worker host`);
+      const job = await q.add(name, parseJobData(queue, name, data), { ...queueDefinition(queue).defaultJobOptions, ...opts });
+      return String(job.id);
+    }
+  };
+  const eventIds = new Map(options.processors.map((p) => [p.queue, p.eventJobId] as const));
 
   const forward = (queue: QueueName, job: Job | undefined) => {
     if (!job?.id) return null;
     const owner = jobOwnerSchema.safeParse((job.data as { owner?: unknown } | undefined)?.owner);
     if (!owner.success || owner.data.userId === SYSTEM_USER_ID) return null;
-    const base: JobEventBase = { jobId: String(job.id), queue, name: job.name, ownerUserId: owner.data.userId };
+    // A job that continues in further jobs (an import's slices) is followed under one id.
+    const jobId = eventIds.get(queue)?.(job.data) ?? String(job.id);
+    const base: JobEventBase = { jobId, queue, name: job.name, ownerUserId: owner.data.userId };
     return { base, to: realtime.toUser(owner.data.userId) };
   };
 
@@ -180,7 +194,16 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         def.kind === 'inline'
           ? new Worker(
               queue,
-              (job: Job, _token?: string, signal?: AbortSignal) => runHandler(queue, def.handlers, job, ctx, signal),
+              async (job: Job, token?: string, signal?: AbortSignal) => {
+                try {
+                  return await runHandler(queue, def.handlers, job, ctx, signal);
+                } catch (err) {
+                  if (!(err instanceof Postpone) || !token) throw err;
+                  // Not now (a limit is reached): back to the queue for later, no attempt used.
+                  await job.moveToDelayed(Date.now() + err.delayMs, token);
+                  throw new DelayedError();
+                }
+              },
               common
             )
           : new Worker(queue, def.file, { ...common, ...sandboxOptions(def, options) });
@@ -223,6 +246,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     await Promise.all([...workers.values()].map((w) => w.waitUntilReady()));
     await Promise.all([...queues.values()].map((q) => q.waitUntilReady()));
     if (wantSchedules) await upsertSchedules(queues, log);
+    for (const def of options.processors) await def.start?.(ctx);
   } catch (err) {
     await host.close().catch(() => {});
     throw err;

@@ -21,7 +21,7 @@
 import { UnrecoverableError, type SandboxedOptions } from 'bullmq';
 import type { Db } from '../db/client';
 import { AppError, errorStatus, type ErrorCode } from '../common/errors';
-import { jobSchema, type JobData, type JobName, type QueueName } from '../common/queues';
+import { jobSchema, type EnqueueOptions, type JobData, type JobInput, type JobName, type QueueName } from '../common/queues';
 import type { JobProgressPayload } from '../common/realtime-events';
 import type { Realtime } from './realtime';
 
@@ -56,6 +56,26 @@ export interface ProcessorContext {
   /** socket.io emitter over Redis: `ctx.realtime.toUser(id).emit('notification', …)`. */
   realtime: Realtime;
   log: Logger;
+  /**
+   * Add a job (validated against the contract, with the queue's default
+   * options); returns its id. A job with `opts.jobId` that exists already is
+   * not added again. In-process hosts only.
+   */
+  enqueue?<Q extends QueueName, N extends JobName<Q>>(queue: Q, name: N, data: JobInput<Q, N>, opts?: EnqueueOptions): Promise<string>;
+}
+
+/**
+ * Thrown by a handler that cannot run the job yet (a limit is reached): the
+ * host puts the job back as delayed for `delayMs` without using an attempt.
+ */
+export class Postpone extends Error {
+  constructor(
+    readonly delayMs: number,
+    message = 'postponed'
+  ) {
+    super(message);
+    this.name = 'Postpone';
+  }
 }
 
 /** The part of a job a handler may use (BullMQ Job and SandboxedJob both fit). */
@@ -87,6 +107,13 @@ export interface ProcessorOptions {
   lockDuration?: number;
   /** Releases what the processor holds (thread pools…); called once the queue's worker has closed. */
   close?: () => Promise<void>;
+  /**
+   * The id browsers follow this job's events under (default: the job id), for
+   * work that continues in further jobs: an import's slices all report as the import.
+   */
+  eventJobId?: (data: any) => string | undefined;
+  /** Called once the host is running (e.g. to re-enqueue work Redis lost). */
+  start?: (ctx: ProcessorContext) => Promise<void>;
 }
 
 export interface InlineProcessor<Q extends QueueName = QueueName> extends ProcessorOptions {

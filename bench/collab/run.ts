@@ -25,7 +25,8 @@
  *  1. the server runs in its own process, so its CPU (utime+stime from
  *     /proc/<pid>/stat over the measurement window) and peak RSS (VmHWM) are
  *     its own: Crosslink = `node --import tsx collab-server/index.ts` (auth,
- *     message guard, Postgres persistence + projection + history + audit,
+ *     message guard, durable update log (every update committed before it is
+ *     acknowledged), Postgres persistence + projection + history + audit,
  *     Redis sync, all on); bare = bench/collab/bare-server.ts (Hocuspocus, no
  *     extensions, memory only). Both get bench/collab/loop-probe.ts preloaded
  *     (event-loop delay per second) and scripts/orphan-guard.ts;
@@ -69,7 +70,7 @@ import { registerMolecule } from '../../db/access/molecules';
 import { authenticateToken, createSession, hashPassword } from '../../db/auth';
 import { closeDb, createDb, type Db } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
-import { auditEvents, boardChanges, collabDocuments, libraries, libraryMolecules, memberships, users } from '../../db/schema';
+import { auditEvents, boardChanges, collabDocuments, collabUpdates, libraries, libraryMolecules, memberships, users } from '../../db/schema';
 import { ensureServices, freePort } from '../../scripts/services';
 import type { ClientSpec, FromClients, ToClients } from './protocol';
 
@@ -512,6 +513,8 @@ interface StoredCheck {
   storeLag: { p50: number; p99: number; max: number } | null;
   /** History rows written only after the clients left (by the store on last disconnect or at shutdown). */
   writtenAfterLeave: number;
+  /** Durable update-log rows (collab_updates) still there after the shutdown: a store deletes what it covers. */
+  logRowsLeft: number;
   /** From the last client leaving until every stored state held every edit (null: not within 90 s). */
   storedAfterMs: number | null;
   shutdownMs: number;
@@ -688,6 +691,7 @@ async function runOne(db: Db, s: Scenario, kind: ServerKind, boards: Board[], en
         auditRows: 0,
         storeLag: null,
         writtenAfterLeave: 0,
+        logRowsLeft: 0,
         storedAfterMs,
         shutdownMs,
         exitCode: exit?.code ?? null
@@ -697,6 +701,8 @@ async function runOne(db: Db, s: Scenario, kind: ServerKind, boards: Board[], en
         .from(collabDocuments)
         .where(inArray(collabDocuments.name, boards.map((b) => b.name)));
       const states = new Map(rows.map((r) => [r.name, r.state]));
+      const [logLeft] = await db.select({ n: count() }).from(collabUpdates).where(inArray(collabUpdates.documentName, boards.map((b) => b.name)));
+      stored.logRowsLeft = logLeft.n;
       const libIds = boards.map((b) => b.libraryId).filter((x): x is string => !!x);
       const projection = libIds.length
         ? await db
@@ -827,7 +833,8 @@ function printScenario(s: Scenario, runs: RunResult[]) {
       `  stored (Crosslink): every edit in Postgres ${st.storedAfterMs === null ? 'NOT within 90 s' : `${fmt(st.storedAfterMs / 1000, 1)} s`} after the last client left; ` +
         `shutdown (SIGTERM) ${fmt(st.shutdownMs / 1000, 1)} s, exit ${st.exitCode}\n  ${st.matching}/${st.boards} stored boards identical to the clients, ` +
         `${fmt(st.missingUpdates)} updates missing; projection ${fmt(st.projectionRows)} rows, ${fmt(st.projectionWrong)} wrong; ` +
-        `${fmt(st.historyRows)} history rows, ${fmt(st.auditRows)} audit events for ${fmt(c.edits)} edits`
+        `${fmt(st.historyRows)} history rows, ${fmt(st.auditRows)} audit events for ${fmt(c.edits)} edits; ` +
+        `${fmt(st.logRowsLeft)} update-log rows left`
     );
     if (st.storeLag) {
       console.log(
@@ -891,7 +898,7 @@ async function main() {
       `document kind ${docKind}; ${fmt(warmupMs / 1000)} s warm-up + ${fmt(durationMs / 1000)} s measured per run; ` +
       `load average before the run ${load.map((l) => l.toFixed(2)).join(' ')}; total ${fmt((nowMs() - t0) / 1000)} s`
   );
-  console.log('  Crosslink = collab-server/index.ts (auth, guard, Postgres store + projection + history + audit, Redis); bare = Hocuspocus, no extensions');
+  console.log('  Crosslink = collab-server/index.ts (auth, guard, durable update log, Postgres store + projection + history + audit, Redis); bare = Hocuspocus, no extensions');
   for (const { s, runs } of results) printScenario(s, runs);
   console.log(
     '\n  latency = receive − send of each edit at every other client of its board (CLOCK_MONOTONIC), edits sent after the warm-up;' +

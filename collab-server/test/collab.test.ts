@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { IncomingMessage, MessageType, OutgoingMessage } from '@hocuspocus/server';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { AppError } from '../../common/errors';
 import { withDocument, SYSTEM_ACTOR, type CollabContext } from '../server';
@@ -82,6 +82,9 @@ describe('organization documents', () => {
     const complete = (d: Y.Doc) => text(d).includes('alpha') && text(d).includes('beta') && meta(d).get('owner') === 'B';
     await Promise.all([waitForDoc(a.doc, complete), waitForDoc(b.doc, complete)]);
     await Promise.all([a.acknowledged(), b.acknowledged()]);
+    // Each side's own edits are acknowledged; the other side's last update (a title set in a
+    // message of its own) may still be on its way: wait until both hold the same updates.
+    await vi.waitFor(() => expect(Y.encodeStateVector(a.doc)).toEqual(Y.encodeStateVector(b.doc)), { timeout: 5_000 });
 
     expect(text(a.doc)).toBe(text(b.doc));
     expect(meta(a.doc).toJSON()).toEqual(meta(b.doc).toJSON());

@@ -9,6 +9,8 @@ import type { Actor } from '../auth';
 import { recordAudit } from '../audit';
 import type { Db, DbOrTx } from '../client';
 import { importErrors, importTemplates, imports, moleculeIdentifiers, moleculeInputs, moleculeProperties, users } from '../schema';
+import { IMPORT_LOCK_SPACE } from './ingest';
+import { formatRegistryNumber } from './molecules';
 import type { ClientInfo } from './accounts';
 import { requireRole } from './authorize';
 
@@ -131,6 +133,48 @@ export async function listImportErrors(db: DbOrTx, actor: Actor | null, id: stri
   };
 }
 
+/**
+ * Rows that matched a molecule already registered (before this import, or by
+ * an earlier row of it), with the registry number they matched, in row order.
+ * Read from the rows' inputs (one per import row); a row that registered a
+ * new molecule is the molecule's first input from this import.
+ */
+export async function listImportDuplicates(db: DbOrTx, actor: Actor | null, id: string, page: { page: number; pageSize: number }) {
+  const a = requireRole(actor, 'viewer');
+  await findImport(db, a.organization.id, id);
+  const duplicateRows = sql`
+    from molecule_inputs x join molecules m on m.id = x.molecule_id
+    left join lateral (select min(f.row_number) as first_row from molecule_inputs f where f.import_id = x.import_id and f.molecule_id = x.molecule_id) f on m.created_by_import_id = x.import_id
+    where x.import_id = ${id} and m.organization_id = ${a.organization.id}
+      and (m.created_by_import_id is distinct from x.import_id or x.row_number > f.first_row)`;
+  const [rows, totals] = await Promise.all([
+    db.execute<{ row_number: number; molecule_id: string; registry_number: number; name: string | null; canonical_smiles: string; first_row: number | null }>(sql`
+      select x.row_number, m.id as molecule_id, m.registry_number, m.name, m.canonical_smiles, f.first_row ${duplicateRows}
+      order by x.row_number limit ${page.pageSize} offset ${(page.page - 1) * page.pageSize}`),
+    db.execute<{ total: number }>(sql`select count(*)::int as total ${duplicateRows}`)
+  ]);
+  return {
+    data: rows.rows.map((r) => ({
+      row_number: r.row_number,
+      molecule_id: r.molecule_id,
+      registry_number: formatRegistryNumber(r.registry_number),
+      name: r.name,
+      canonical_smiles: r.canonical_smiles,
+      /** The earlier row of this import that registered it; null when it was registered before the import. */
+      same_as_row: r.first_row ?? null
+    })),
+    total: totals.rows[0].total
+  };
+}
+
+/**
+ * The upload could not be queued (Redis unavailable): the import is marked
+ * failed at once, so nothing waits for a job that was never added.
+ */
+export async function abandonImport(db: Db, id: string, error: { code: string; message: string }) {
+  await db.update(imports).set({ status: 'failed', finishedAt: new Date(), error }).where(and(eq(imports.id, id), eq(imports.status, 'queued')));
+}
+
 /** All rejected rows in row order, in pages, for the CSV download. */
 export async function* allImportErrors(db: DbOrTx, actor: Actor | null, id: string, batchSize = 2000) {
   const a = requireRole(actor, 'viewer');
@@ -150,20 +194,35 @@ export async function* allImportErrors(db: DbOrTx, actor: Actor | null, id: stri
 }
 
 /**
- * Ask the worker to stop after its current chunk. A queued import that no
- * worker has started is cancelled at once.
+ * True when no worker is inside a slice of the import right now (workers hold
+ * its advisory lock while they work: db/access/ingest.ts `holdImport`; a
+ * dead worker's lock is gone with its connection). Held to the end of `tx`,
+ * so no slice starts meanwhile.
+ */
+async function noWorkerOn(tx: DbOrTx, importId: string): Promise<boolean> {
+  const res = await tx.execute<{ free: boolean }>(sql`select pg_try_advisory_xact_lock(${IMPORT_LOCK_SPACE}, hashtext(${importId})) as free`);
+  return res.rows[0].free;
+}
+
+/**
+ * Stop an import. When no worker is on it (queued, between slices, or its
+ * worker died) it is cancelled at once; otherwise the worker stops after its
+ * current chunk. Either way the molecules already registered keep getting
+ * their descriptors (the workers finish pass 2 of a cancelled import).
  */
 export async function requestCancel(db: Db, actor: Actor | null, id: string, client: ClientInfo) {
   const a = requireRole(actor, 'scientist');
   return db.transaction(async (tx) => {
     const { i } = await findImport(tx, a.organization.id, id);
-    if (i.status !== 'queued' && i.status !== 'running') {
-      throw new AppError('CONFLICT', `The import is ${i.status}; only queued or running imports can be cancelled`);
+    const [locked] = await tx.select().from(imports).where(eq(imports.id, i.id)).for('update');
+    if (locked.status !== 'queued' && locked.status !== 'running') {
+      throw new AppError('CONFLICT', `The import is ${locked.status}; only queued or running imports can be cancelled`);
     }
     const now = new Date();
+    const atOnce = await noWorkerOn(tx, i.id);
     const [row] = await tx
       .update(imports)
-      .set(i.status === 'queued' ? { cancelRequestedAt: now, status: 'cancelled', finishedAt: now } : { cancelRequestedAt: now })
+      .set(atOnce ? { cancelRequestedAt: now, status: 'cancelled', finishedAt: now } : { cancelRequestedAt: now })
       .where(eq(imports.id, i.id))
       .returning();
     await recordAudit(tx, {
@@ -189,7 +248,8 @@ export async function revertImport(db: Db, actor: Actor | null, id: string, clie
     const { i } = await findImport(tx, a.organization.id, id);
     const [locked] = await tx.select().from(imports).where(eq(imports.id, i.id)).for('update');
     if (locked.status === 'reverted') throw new AppError('CONFLICT', 'This import has already been reverted');
-    if (locked.status === 'queued' || locked.status === 'running') {
+    // An import nobody is working on (its worker died, or it waits between slices) can be reverted as it stands.
+    if ((locked.status === 'queued' || locked.status === 'running') && !(await noWorkerOn(tx, i.id))) {
       throw new AppError('CONFLICT', 'The import is still running; cancel it first, then revert');
     }
     const removed = {

@@ -14,7 +14,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Db } from '../client';
-import type { ComputedDescriptors, ComputedStructure } from './molecules';
+import { SYNONYM_LABEL, type ComputedDescriptors, type ComputedStructure } from './molecules';
 
 export interface ValidChunkRow {
   rowNumber: number;
@@ -42,6 +42,8 @@ export interface ChunkOutcome {
   /** The import's state after the commit (a cancel may have been requested meanwhile). */
   cancelRequested: boolean;
   skipped: boolean;
+  /** Rows this commit counted (rows an overlapping earlier attempt committed are left out). */
+  processed: number;
   /** The molecules this chunk registered (for the descriptor pass, without reading them back). */
   created: Array<{ id: string; smiles: string }>;
 }
@@ -108,8 +110,9 @@ with staged as materialized (
   -- whose statistics lag far behind while an import grows it — believing it
   -- nearly empty, the planner would find each row by reading all of the
   -- organisation's molecules (through molecules_org_created_idx).
-  select r.*, (select m.id from molecules m where m.organization_id = (select $1::uuid) and m.inchikey = r.inchikey) as existing_id
+  select r.*, e.id as existing_id, e.name as existing_name
   from ingest_rows r
+  left join lateral (select m.id, m.name from molecules m where m.organization_id = (select $1::uuid) and m.inchikey = r.inchikey) e on true
 ), names as (
   -- the first name given for each structure in this chunk
   select distinct on (inchikey) inchikey, existing_id, name from staged where name is not null order by inchikey, row_number
@@ -137,11 +140,22 @@ with staged as materialized (
   from names n
   where n.existing_id is not null and m.id = n.existing_id and m.name is null
 ), attached as (
-  select s.row_number, s.input, s.input_format, s.stripped, s.identifiers, s.properties, coalesce(s.existing_id, i.id) as molecule_id
+  select s.row_number, s.inchikey, s.name, s.existing_name, s.input, s.input_format, s.stripped, s.identifiers, s.properties,
+         coalesce(s.existing_id, i.id) as molecule_id
   from staged s left join inserted i on s.existing_id is null and i.inchikey = s.inchikey
 ), inputs as (
+  -- one per (import, row): a row written by an earlier attempt is not written again
   insert into molecule_inputs (organization_id, molecule_id, import_id, row_number, input, input_format, stripped_fragments, created_by)
   select $1, a.molecule_id, $3, a.row_number, a.input, a.input_format, a.stripped, $2 from attached a
+  on conflict do nothing
+), synonyms as (
+  -- a name other than the one the molecule goes by (an earlier name, or the
+  -- first given in this chunk) is kept as a synonym, never dropped
+  insert into molecule_identifiers (organization_id, molecule_id, label, value, import_id, created_by)
+  select distinct $1::uuid, a.molecule_id, '${SYNONYM_LABEL}', a.name, $3::uuid, $2::uuid
+  from attached a left join names n on n.inchikey = a.inchikey
+  where a.name is not null and a.name is distinct from coalesce(a.existing_name, n.name)
+  on conflict do nothing
 ), identifiers as (
   insert into molecule_identifiers (organization_id, molecule_id, label, value, import_id, created_by)
   select $1, a.molecule_id, x.label, x.value, $3, $2
@@ -151,6 +165,8 @@ with staged as materialized (
   insert into molecule_properties (organization_id, molecule_id, name, value_num, value_text, unit, source, import_id, created_by)
   select $1, a.molecule_id, x.name, x.num, x.text, x.unit, 'import', $3, $2
   from attached a cross join jsonb_to_recordset(a.properties) as x(name text, num float8, text text, unit text)
+  -- a value the molecule already has from an import (same name, number, text, unit) is not stored twice
+  on conflict do nothing
 ), errors as (
   insert into import_errors (import_id, row_number, raw, raw_truncated, code, reason)
   select $3, * from unnest($4::int[], $5::text[], $6::bool[], $7::text[], $8::text[])
@@ -172,23 +188,29 @@ export async function commitImportChunk(
 ): Promise<ChunkOutcome> {
   const { importId, organizationId, userId } = target;
   return inTransaction(db, 'ingest_rows', async (client) => {
-    const state = await client.query<{ checkpoint_row: number; cancel_requested_at: Date | null }>(
-      'select checkpoint_row, cancel_requested_at from imports where id = $1 for update',
+    const state = await client.query<{ checkpoint_row: number; cancel_requested_at: Date | null; status: string }>(
+      'select checkpoint_row, cancel_requested_at, status from imports where id = $1 for update',
       [importId]
     );
     if (!state.rows[0]) throw new Error(`import ${importId} disappeared`);
-    if (state.rows[0].checkpoint_row >= chunk.lastRow) {
+    const { checkpoint_row: checkpoint, status } = state.rows[0];
+    // Cancelled or reverted from the web while no worker held the import: write nothing more.
+    const stopped = status !== 'running' && status !== 'queued';
+    if (stopped || checkpoint >= chunk.lastRow) {
       // Already committed by an earlier attempt of this job: never count twice.
-      return { registered: 0, duplicates: 0, invalid: 0, cancelRequested: !!state.rows[0].cancel_requested_at, skipped: true, created: [] };
+      return { registered: 0, duplicates: 0, invalid: 0, cancelRequested: stopped || !!state.rows[0].cancel_requested_at, skipped: true, processed: 0, created: [] };
     }
+    // An attempt that began before the last commit overlaps it: only rows after the checkpoint count.
+    const valid = chunk.valid.filter((r) => r.rowNumber > checkpoint);
+    const invalid = chunk.invalid.filter((r) => r.rowNumber > checkpoint);
     // Serialises registrations per organisation (dedup by InChIKey and registry numbers).
     await client.query('select 1 from organizations where id = $1 for update', [organizationId]);
 
-    if (chunk.valid.length) {
+    if (valid.length) {
       await copyRows(
         client,
         'ingest_rows',
-        chunk.valid.map((r) =>
+        valid.map((r) =>
           [
             String(r.rowNumber),
             csvField(r.structure.inchikey),
@@ -207,7 +229,6 @@ export async function commitImportChunk(
         )
       );
     }
-    const { invalid } = chunk;
     const written = await client.query<{ id: string; smiles: string }>(WRITE_CHUNK, [
       organizationId,
       userId,
@@ -217,14 +238,15 @@ export async function commitImportChunk(
       invalid.map((r) => r.rawTruncated),
       invalid.map((r) => r.code),
       invalid.map((r) => r.reason),
-      chunk.valid.length,
+      valid.length,
       chunk.lastRow
     ]);
     const registered = written.rows.length;
     return {
       registered,
-      duplicates: chunk.valid.length - registered,
+      duplicates: valid.length - registered,
       invalid: invalid.length,
+      processed: valid.length + invalid.length,
       cancelRequested: !!state.rows[0].cancel_requested_at,
       skipped: false,
       created: written.rows
@@ -269,3 +291,78 @@ export async function saveDescriptors(db: Db, importId: string, rows: Array<{ id
 }
 
 export type ImportState = { status: string; cancelRequested: boolean };
+
+// ── Who is working on an import ─────────────────────────────────────────────
+//
+// A worker holds an import while it runs a slice of it: a session-level
+// advisory lock on a connection of its own, which Postgres drops the moment
+// that process dies (SIGKILL included). So "is a worker on this import?" has
+// a true answer without heartbeats: the web app's cancel and revert try the
+// same lock, and act at once when nobody holds it. The same mechanism caps
+// the slices one organisation runs at once (a slot lock per slot), across
+// every worker process.
+
+/** Advisory lock spaces (two-key form, so they cannot collide with the one-key locks of audit and migrations). */
+export const IMPORT_LOCK_SPACE = 0x1d5;
+const ORG_SLOT_LOCK_SPACE = 0x1d6;
+
+export type ImportLease = { release(): Promise<void> } | { busy: 'import' | 'organization' };
+
+/**
+ * Hold the import and one of its organisation's `orgSlots` slots, or say
+ * which one is busy. `release` unlocks and returns the connection.
+ */
+export async function holdImport(db: Db, target: { importId: string; organizationId: string }, orgSlots: number): Promise<ImportLease> {
+  const client = await db.$client.connect();
+  const tryLock = async (space: number, key: string) =>
+    (await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as ok', [space, key])).rows[0].ok;
+  const letGo = async () => {
+    await client.query('select pg_advisory_unlock_all()').catch(() => {});
+    client.release();
+  };
+  try {
+    if (!(await tryLock(IMPORT_LOCK_SPACE, target.importId))) {
+      client.release();
+      return { busy: 'import' };
+    }
+    for (let slot = 0; slot < orgSlots; slot++) {
+      if (await tryLock(ORG_SLOT_LOCK_SPACE, `${target.organizationId}:${slot}`)) return { release: letGo };
+    }
+  } catch (err) {
+    await letGo();
+    throw err;
+  }
+  await letGo();
+  return { busy: 'organization' };
+}
+
+/**
+ * Imports a worker should be running: running, queued for more than 30 s, or stopped
+ * (cancelled, failed) with molecules still waiting for descriptors. Redis
+ * may have lost their jobs (it keeps nothing on disk); Postgres has not.
+ */
+export async function importsToResume(db: Db, limit = 500) {
+  const res = await db.$client.query<{
+    id: string;
+    organization_id: string;
+    created_by: string | null;
+    checkpoint_row: number;
+    descriptors_done: number;
+  }>(
+    `select i.id, i.organization_id, i.created_by, i.checkpoint_row, i.descriptors_done from imports i
+     where i.status = 'running'
+        -- A just-created import is being queued by the web request that made it (which marks it
+        -- failed if it cannot): only one that has waited a while was lost with Redis.
+        or (i.status = 'queued' and i.created_at < now() - interval '30 seconds')
+        or (i.status in ('cancelled', 'failed') and exists (select 1 from molecules m where m.created_by_import_id = i.id and m.descriptors_at is null))
+     order by i.created_at limit $1`,
+    [limit]
+  );
+  return res.rows.map((r) => ({
+    id: r.id,
+    organizationId: r.organization_id,
+    createdBy: r.created_by,
+    checkpointRow: r.checkpoint_row,
+    descriptorsDone: r.descriptors_done
+  }));
+}

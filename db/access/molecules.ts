@@ -10,11 +10,15 @@ import { AppError, notFound } from '../../common/errors';
 import type { Actor } from '../auth';
 import { recordAudit } from '../audit';
 import { inUuids, type Db, type DbOrTx, type Tx } from '../client';
-import { imports, moleculeIdentifiers, moleculeInputs, moleculeProperties, molecules, organizations } from '../schema';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import { createHash } from 'node:crypto';
+import { imports, moleculeCounts, moleculeIdentifiers, moleculeInputs, moleculeProperties, molecules, organizations } from '../schema';
 import type { ClientInfo } from './accounts';
 import { requireRole } from './authorize';
 
 export const REGISTRY_PREFIX = 'CX-';
+/** Identifier label of the other names a molecule was registered under (its first name is `molecules.name`). */
+export const SYNONYM_LABEL = 'synonym';
 export const formatRegistryNumber = (n: number) => `${REGISTRY_PREFIX}${String(n).padStart(6, '0')}`;
 
 /** `CX-000123`, `cx123` or `123` → 123. */
@@ -118,9 +122,17 @@ export async function registerMolecule(
       .where(and(eq(molecules.organizationId, orgId), eq(molecules.inchikey, structure.inchikey)));
     let id: string;
     let created = false;
+    const name = input.name?.trim() || null;
     if (existing) {
       id = existing.id;
-      if (!existing.name && input.name) await tx.update(molecules).set({ name: input.name }).where(eq(molecules.id, id));
+      if (!existing.name && name) await tx.update(molecules).set({ name }).where(eq(molecules.id, id));
+      // Another name for a structure that already has one is kept as a synonym, not dropped.
+      else if (name && name.toLowerCase() !== existing.name?.toLowerCase()) {
+        await tx
+          .insert(moleculeIdentifiers)
+          .values({ organizationId: orgId, moleculeId: id, label: SYNONYM_LABEL, value: name, createdBy: a.user.id })
+          .onConflictDoNothing();
+      }
     } else {
       const number = await reserveRegistryNumbers(tx, orgId, 1);
       const [row] = await tx
@@ -132,7 +144,7 @@ export async function registerMolecule(
           inchi: structure.inchi,
           canonicalSmiles: structure.canonicalSmiles,
           formula: structure.formula,
-          name: input.name ?? null,
+          name,
           morganFp: structure.morganFp,
           patternFp: structure.patternFp,
           ...(descriptors ? { ...pickDescriptors(descriptors), descriptorsAt: new Date() } : {}),
@@ -177,7 +189,7 @@ export async function registerMolecule(
       action: created ? 'molecule.registered' : 'molecule.merged',
       entityType: 'molecule',
       entityId: id,
-      after: { inchikey: structure.inchikey, input: input.originalInput.slice(0, 2000), externalIds: input.externalIds ?? {}, properties: Object.keys(input.properties ?? {}) },
+      after: { inchikey: structure.inchikey, input: input.originalInput.slice(0, 2000), name, externalIds: input.externalIds ?? {}, properties: Object.keys(input.properties ?? {}) },
       client
     });
     return { id, created };
@@ -259,6 +271,7 @@ export async function getMolecule(db: DbOrTx, actor: Actor | null, id: string) {
   return {
     ...presentMolecule(m),
     inchi: m.inchi,
+    synonyms: ids.filter((i) => i.label === SYNONYM_LABEL).map((i) => i.value),
     identifiers: ids.map((i) => ({ label: i.label, value: i.value, import_id: i.importId, created_at: i.createdAt })),
     properties: props.map((p) => ({
       name: p.name,
@@ -312,6 +325,13 @@ export interface MoleculeQuery {
   ids?: string[] | null;
   /** A column key or `prop:<name>`, `-` prefix for descending. */
   sort?: string | null;
+  /**
+   * The InChIKey of `q` read as a structure, from the caller's chemistry engine
+   * (this layer has none): `q` then also finds that molecule in any spelling.
+   * Null: `q` is not a structure. Undefined: not tried, so `q` is compared
+   * with the canonical SMILES as written.
+   */
+  structureKey?: string | null;
 }
 
 const FILTER_OPS: Record<Exclude<FilterOp, 'contains'>, string> = { eq: '=', ne: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' };
@@ -374,21 +394,32 @@ function filterCondition(f: MoleculeFilter): SQL {
   return sql`${col.column} ${sql.raw(FILTER_OPS[f.op])} ${f.value}`;
 }
 
+/**
+ * `q=`: name or identifier containing the text, the structure, an InChIKey
+ * prefix or the registry number. Written as one set of ids from branches that
+ * each have an index (trigram GIN for the ILIKEs, migration 0006) instead of
+ * ORs over every row of the organisation.
+ */
+function textMatch(organizationId: string, q: string, structureKey: string | null | undefined): SQL {
+  const like = '%' + q.replace(/[%_\\]/g, (c) => '\\' + c) + '%';
+  const branches: SQL[] = [
+    sql`select id from molecules where organization_id = ${organizationId} and name ilike ${like}`,
+    sql`select molecule_id from molecule_identifiers where organization_id = ${organizationId} and value ilike ${like}`
+  ];
+  if (structureKey) branches.push(sql`select id from molecules where organization_id = ${organizationId} and inchikey = ${structureKey}`);
+  else if (structureKey === undefined) branches.push(sql`select id from molecules where organization_id = ${organizationId} and canonical_smiles = ${q}`);
+  if (/^[A-Z]{2,14}(-[A-Z]{0,10}(-[A-Z])?)?$/i.test(q)) {
+    branches.push(sql`select id from molecules where organization_id = ${organizationId} and inchikey like ${q.toUpperCase() + '%'}`);
+  }
+  const number = parseRegistryNumber(q);
+  if (number !== null) branches.push(sql`select id from molecules where organization_id = ${organizationId} and registry_number = ${number}`);
+  return sql`${molecules.id} in (${sql.join(branches, sql` union `)})`;
+}
+
 function whereFor(organizationId: string, query: MoleculeQuery): SQL {
   const parts: SQL[] = [sql`${molecules.organizationId} = ${organizationId}`];
   const q = query.q?.trim();
-  if (q) {
-    const like = '%' + q.replace(/[%_\\]/g, (c) => '\\' + c) + '%';
-    const number = parseRegistryNumber(q);
-    const alternatives: SQL[] = [
-      sql`${molecules.name} ilike ${like}`,
-      sql`${molecules.canonicalSmiles} = ${q}`,
-      sql`exists (select 1 from molecule_identifiers i where i.molecule_id = ${molecules.id} and i.value ilike ${like})`
-    ];
-    if (/^[A-Z]{2,14}(-[A-Z]{0,10}(-[A-Z])?)?$/i.test(q)) alternatives.push(sql`${molecules.inchikey} like ${q.toUpperCase() + '%'}`);
-    if (number !== null) alternatives.push(sql`${molecules.registryNumber} = ${number}`);
-    parts.push(sql`(${sql.join(alternatives, sql` or `)})`);
-  }
+  if (q) parts.push(textMatch(organizationId, q, query.structureKey));
   for (const f of query.filters ?? []) parts.push(filterCondition(f));
   if (query.importId) {
     if (!UUID.test(query.importId)) throw badParam('import_id', 'must be a UUID');
@@ -404,24 +435,103 @@ function whereFor(organizationId: string, query: MoleculeQuery): SQL {
   return sql.join(parts, sql` and `);
 }
 
-function orderFor(sort: string | null | undefined): SQL[] {
+interface SortOrder {
+  key: MoleculeColumnKey | `prop:${string}`;
+  descending: boolean;
+}
+
+function parseSort(sort: string | null | undefined): SortOrder {
   const raw = sort?.trim() || '-registry_number';
   const descending = raw.startsWith('-');
   const key = descending ? raw.slice(1) : raw;
-  const dir = sql.raw(descending ? 'desc' : 'asc');
-  if (key.startsWith('prop:')) {
-    const name = key.slice(5);
-    const expr = sql`(select max(p.value_num) from molecule_properties p where p.molecule_id = ${molecules.id} and p.name = ${name})`;
-    return [sql`${expr} ${dir} nulls last`, sql`${molecules.registryNumber} desc`];
-  }
+  if (key.startsWith('prop:')) return { key: key as `prop:${string}`, descending };
   if (!isColumnKey(key)) throw badParam('sort', `unknown field "${key}"`);
-  return [sql`${moleculeColumns[key].column} ${dir} nulls last`, sql`${molecules.registryNumber} desc`];
+  return { key, descending };
+}
+
+/**
+ * The ids of one page, in order: `sort` (missing values last), ties by
+ * registry number, newest first.
+ *
+ * Written so Postgres reads a page in index order and stops after it, rather
+ * than computing the sort key for every molecule of the organisation and
+ * sorting them all: molecules with a value first (index on the column, or on
+ * (organization_id, name, value_num) for a property), then those without one
+ * (registry-number index), as two bounded parts of one UNION ALL, whose
+ * parts Postgres appends in order. A property sort ranks a molecule by its
+ * largest value, taken from the one property row that holds it (no larger
+ * value for the same molecule).
+ */
+function pageIds(where: SQL, order: SortOrder, organizationId: string, page: { page: number; pageSize: number }): SQL {
+  const dir = sql.raw(order.descending ? 'desc' : 'asc');
+  const limit = page.pageSize;
+  const offset = (page.page - 1) * page.pageSize;
+  const upTo = limit + offset;
+  if (order.key.startsWith('prop:')) {
+    const name = order.key.slice(5);
+    return sql`select id from (
+      (select molecules.id from molecule_properties p join molecules on molecules.id = p.molecule_id
+        where p.organization_id = ${organizationId} and p.name = ${name} and p.value_num is not null and ${where}
+          and not exists (select 1 from molecule_properties p2 where p2.molecule_id = p.molecule_id and p2.name = p.name
+            and (p2.value_num > p.value_num or (p2.value_num = p.value_num and p2.id > p.id)))
+        order by p.value_num ${dir}, molecules.registry_number desc limit ${upTo})
+      union all
+      (select molecules.id from molecules
+        where ${where} and not exists (select 1 from molecule_properties p where p.molecule_id = molecules.id and p.name = ${name} and p.value_num is not null)
+        order by molecules.registry_number desc limit ${upTo})
+    ) page limit ${limit} offset ${offset}`;
+  }
+  const key = order.key as MoleculeColumnKey;
+  const column = moleculeColumns[key].column;
+  const tieBreak = key === 'registry_number' ? sql`` : sql`, ${molecules.registryNumber} desc`;
+  if (column.notNull) {
+    return sql`select ${molecules.id} from ${molecules} where ${where} order by ${column} ${dir}${tieBreak} limit ${limit} offset ${offset}`;
+  }
+  return sql`select id from (
+    (select ${molecules.id} from ${molecules} where ${where} and ${column} is not null order by ${column} ${dir}${tieBreak} limit ${upTo})
+    union all
+    (select ${molecules.id} from ${molecules} where ${where} and ${column} is null order by ${molecules.registryNumber} desc limit ${upTo})
+  ) page limit ${limit} offset ${offset}`;
+}
+
+/** Above this many matches a filtered list's total is the planner's estimate (`totalIsEstimate`). */
+export const EXACT_TOTAL_LIMIT = 10_000;
+
+const unfiltered = (query: MoleculeQuery) => !query.q?.trim() && !query.filters?.length && !query.importId && !query.ids;
+
+/**
+ * How many molecules match. Exact for the whole registry (molecule_counts,
+ * kept by triggers) and for any filter matching up to EXACT_TOTAL_LIMIT;
+ * beyond that, counting every match per request would cost more than the
+ * page itself, so the total is Postgres's estimate and says so.
+ */
+async function countMatching(db: DbOrTx, organizationId: string, query: MoleculeQuery, where: SQL): Promise<{ total: number; totalIsEstimate: boolean }> {
+  if (unfiltered(query)) {
+    const [row] = await queryPrepared<{ n: number }>(
+      db,
+      sql`select ${moleculeCounts.molecules}::int as n from ${moleculeCounts} where ${moleculeCounts.organizationId} = ${organizationId}`
+    );
+    return { total: row?.n ?? 0, totalIsEstimate: false };
+  }
+  const rows = await queryPrepared<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from (select 1 from ${molecules} where ${where} limit ${EXACT_TOTAL_LIMIT + 1}) capped`
+  );
+  if (rows[0].n <= EXACT_TOTAL_LIMIT) return { total: rows[0].n, totalIsEstimate: false };
+  const plan = await db.execute<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(sql`explain (format json) select 1 from ${molecules} where ${where}`);
+  const estimate = Math.round(plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']);
+  return { total: Math.max(estimate, EXACT_TOTAL_LIMIT + 1), totalIsEstimate: true };
 }
 
 /** Latest value of each property, and all identifiers, for a page of molecules. */
 export async function decorateMolecules(db: DbOrTx, rows: PresentedMoleculeRow[]) {
-  const ids = rows.map((r) => r.id);
-  if (!ids.length) return [];
+  if (!rows.length) return [];
+  const byMolecule = await decorationsFor(db, rows.map((r) => r.id));
+  return rows.map((r) => ({ ...presentMolecule(r), ...byMolecule.get(r.id)! }));
+}
+
+/** Decorations of a page whose rows are fetched at the same time (ids known). */
+async function decorationsFor(db: DbOrTx, ids: string[]) {
   const [idRows, propRows] = await Promise.all([
     db
       .select({ moleculeId: moleculeIdentifiers.moleculeId, label: moleculeIdentifiers.label, value: moleculeIdentifiers.value })
@@ -444,24 +554,108 @@ export async function decorateMolecules(db: DbOrTx, rows: PresentedMoleculeRow[]
   for (const id of ids) byMolecule.set(id, { identifiers: [], properties: {} });
   for (const r of idRows) byMolecule.get(r.moleculeId)!.identifiers.push({ label: r.label, value: r.value });
   for (const p of propRows) byMolecule.get(p.moleculeId)!.properties[p.name] = { value: p.value, value_text: p.valueText, unit: p.unit };
-  return rows.map((r) => ({ ...presentMolecule(r), ...byMolecule.get(r.id)! }));
+  return byMolecule;
 }
+
+/** One row of `pageWithDecorations`: the presented columns plus the page's identifiers and latest property values. */
+interface DecoratedPageRow extends Record<string, unknown> {
+  id: string;
+  registry_number: number;
+  name: string | null;
+  canonical_smiles: string;
+  inchikey: string;
+  formula: string;
+  average_mw: number | null;
+  exact_mass: number | null;
+  clogp: number | null;
+  tpsa: number | null;
+  hbd: number | null;
+  hba: number | null;
+  rotatable_bonds: number | null;
+  heavy_atoms: number | null;
+  aromatic_rings: number | null;
+  fraction_csp3: number | null;
+  /** Milliseconds since the epoch (as text: bigint), so the Date is the one Drizzle would make. */
+  descriptors_at_ms: string | null;
+  created_at_ms: string;
+  identifiers: Array<{ label: string; value: string }>;
+  properties: Record<string, { value: number | null; value_text: string | null; unit: string | null }>;
+}
+
+/**
+ * A page of molecules with their identifiers and latest property values, in
+ * page order, as one statement: under load each statement's round trip,
+ * parse and plan cost more than reading 50 rows (bench/api), so the page, its
+ * rows and their decorations are not four statements.
+ */
+function pageWithDecorations(ids: SQL): SQL {
+  return sql`select m.id, m.registry_number, m.name, m.canonical_smiles, m.inchikey, m.formula, m.average_mw, m.exact_mass,
+      m.clogp, m.tpsa, m.hbd, m.hba, m.rotatable_bonds, m.heavy_atoms, m.aromatic_rings, m.fraction_csp3,
+      floor(extract(epoch from m.descriptors_at) * 1000)::bigint as descriptors_at_ms,
+      floor(extract(epoch from m.created_at) * 1000)::bigint as created_at_ms,
+      coalesce((select json_agg(json_build_object('label', i.label, 'value', i.value) order by i.created_at)
+        from molecule_identifiers i where i.molecule_id = m.id), '[]') as identifiers,
+      coalesce((select json_object_agg(p.name, json_build_object('value', p.value_num, 'value_text', p.value_text, 'unit', p.unit))
+        from (select distinct on (name) name, value_num, value_text, unit from molecule_properties
+              where molecule_id = m.id order by name, created_at desc) p), '{}') as properties
+    from (select id, row_number() over () as rank from (${ids}) ids) page
+    join molecules m on m.id = page.id
+    order by page.rank`;
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Run `query` as a named prepared statement (named after its text, so every
+ * query shape gets its own): Postgres then parses it once per connection and,
+ * after a few runs, reuses a generic plan. For the list's statements planning
+ * cost as much as executing (EXPLAIN ANALYZE at 100k molecules). Inside a
+ * transaction (no pool at hand) it runs as a plain statement.
+ */
+async function queryPrepared<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]> {
+  const pool = (db as Partial<Db>).$client;
+  if (!pool) return (await db.execute<T>(query)).rows as T[];
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  const name = `registry_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+  return (await pool.query<T>({ name, text, values: params as unknown[] })).rows;
+}
+
+const msDate = (ms: string | null) => (ms === null ? null : new Date(Number(ms)));
 
 export async function listMolecules(db: DbOrTx, actor: Actor | null, query: MoleculeQuery, page: { page: number; pageSize: number }) {
   const a = requireRole(actor, 'viewer');
-  const where = whereFor(a.organization.id, query);
-  const order = orderFor(query.sort);
-  const [rows, [{ total }]] = await Promise.all([
-    db
-      .select(presentedColumns)
-      .from(molecules)
-      .where(where)
-      .orderBy(...order)
-      .limit(page.pageSize)
-      .offset((page.page - 1) * page.pageSize),
-    db.select({ total: sql<number>`count(*)::int` }).from(molecules).where(where)
+  const orgId = a.organization.id;
+  const where = whereFor(orgId, query);
+  const order = parseSort(query.sort);
+  const [rows, { total, totalIsEstimate }] = await Promise.all([
+    queryPrepared<DecoratedPageRow>(db, pageWithDecorations(pageIds(where, order, orgId, page))),
+    countMatching(db, orgId, query, where)
   ]);
-  return { data: await decorateMolecules(db, rows), total };
+  const data = rows.map((r) => ({
+    ...presentMolecule({
+      id: r.id,
+      registryNumber: r.registry_number,
+      name: r.name,
+      canonicalSmiles: r.canonical_smiles,
+      inchikey: r.inchikey,
+      formula: r.formula,
+      averageMw: r.average_mw,
+      exactMass: r.exact_mass,
+      clogp: r.clogp,
+      tpsa: r.tpsa,
+      hbd: r.hbd,
+      hba: r.hba,
+      rotatableBonds: r.rotatable_bonds,
+      heavyAtoms: r.heavy_atoms,
+      aromaticRings: r.aromatic_rings,
+      fractionCsp3: r.fraction_csp3,
+      descriptorsAt: msDate(r.descriptors_at_ms),
+      createdAt: msDate(r.created_at_ms)!
+    }),
+    identifiers: r.identifiers,
+    properties: r.properties
+  }));
+  return { data, total, totalIsEstimate };
 }
 
 /**

@@ -11,6 +11,17 @@ export function testDb(): Db {
   return createDb(url, { max: 4, applicationName: 'crosslink-test' });
 }
 
+/**
+ * A connection as the schema's owner (DATABASE_OWNER_URL; the same as DATABASE_URL when
+ * roles are not separated): for what the app role may not do, such as tampering with the
+ * audit trail the way a database superuser could.
+ */
+export function ownerDb(): Db {
+  const url = process.env.DATABASE_OWNER_URL ?? process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_OWNER_URL or DATABASE_URL must be set (the vitest global setup provides them)');
+  return createDb(url, { max: 2, applicationName: 'crosslink-test-owner' });
+}
+
 export const uniqueEmail = (tag: string) => `${tag}-${randomUUID().slice(0, 8)}@test.example`;
 
 /** A new organisation with its owner; returns the owner's actor via a real session token. */

@@ -16,11 +16,20 @@
  * `err.data = { code, message }` (AppError codes).
  *
  * Each socket joins `user:<id>` and `org:<active organisation id>`.
+ *
+ * Access follows changes (common/access-events.ts): when a socket's session
+ * ends or its token is revoked (or a membership of its user changes, or the
+ * session switches organisation), it is re-authenticated with the token it
+ * connected with; if that fails it gets `access:ended` with the reason and
+ * is disconnected, otherwise it moves to the organisation room it now
+ * belongs to (leaving the old one). Every socket is also re-checked every
+ * `accessSweepMs` (expiry, and events missed while the listener reconnected).
  */
 import type { Server as HttpServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
+import { clientConfigOf, listenAccessEvents, type AccessEvent, type AccessEventListener } from '../../common/access-events';
 import { AppError, type ErrorCode } from '../../common/errors';
 import {
   REALTIME_PATH,
@@ -54,6 +63,10 @@ export interface AttachSocketServerOptions {
   /** How long to wait for the Redis subscription before starting without it. Default 10 s. */
   readyTimeoutMs?: number;
   log?: Pick<Console, 'info' | 'warn' | 'error'>;
+  /** Access events to follow; default a LISTEN of its own (settings from `db`'s pool). */
+  accessEvents?: AccessEventListener;
+  /** Re-check every socket's credential this often. Default 60 s. */
+  accessSweepMs?: number;
 }
 
 export interface AttachedSocketServer {
@@ -111,12 +124,55 @@ export async function attachSocketServer(
         role: actor.role,
         via: actor.via
       };
+      // Kept beside the socket, not in socket.data (which the adapter hands to other nodes).
+      credentials.set(socket, { token: credential.token, id: actor.credentialId });
       next();
     } catch (err) {
       log.error(`[realtime] authenticating a connection failed: ${(err as Error).message}`);
       next(refusal('SERVICE_UNAVAILABLE', 'Could not check your session; try again'));
     }
   });
+
+  /** The token each local socket authenticated with, for re-checks. */
+  const credentials = new WeakMap<RealtimeSocket, { token: string; id: string }>();
+  const ownListener = options.accessEvents ? null : listenAccessEvents(clientConfigOf(db.$client, 'crosslink-socketio-access'), { log });
+  const accessListener = options.accessEvents ?? ownListener!;
+
+  /** Re-authenticate one socket: disconnect it when its credential ended, else follow its organisation. */
+  async function recheck(socket: RealtimeSocket) {
+    const credential = credentials.get(socket);
+    if (!credential || socket.disconnected) return;
+    const actor = await authenticateToken(db, credential.token);
+    if (socket.disconnected) return;
+    if (!actor) {
+      const reason = socket.data.via === 'session' ? 'signed-out' : 'token-revoked';
+      socket.emit('access:ended', {
+        reason,
+        message: reason === 'signed-out' ? 'You were signed out. Sign in again to keep working.' : 'The API token this connection used was revoked or has expired.'
+      });
+      socket.disconnect(true);
+      return;
+    }
+    const organizationId = actor.organization?.id ?? null;
+    if (organizationId !== socket.data.organizationId) {
+      if (socket.data.organizationId) socket.leave(orgRoom(socket.data.organizationId));
+      if (organizationId) socket.join(orgRoom(organizationId));
+    }
+    socket.data = { ...socket.data, organizationId, role: actor.role };
+  }
+  const recheckSafely = (socket: RealtimeSocket) =>
+    recheck(socket).catch((err: Error) => log.warn(`[realtime] re-checking socket ${socket.id} failed: ${err.message}`));
+  const concerns = (event: AccessEvent, socket: RealtimeSocket) =>
+    event.scope === 'membership' ? socket.data.userId === event.userId : event.scope !== 'library' && credentials.get(socket)?.id === event.credentialId;
+  const recheckAll = () => Promise.all([...io.of('/').sockets.values()].map(recheckSafely));
+  const onAccess = (event: AccessEvent) => {
+    for (const socket of io.of('/').sockets.values()) if (concerns(event, socket)) void recheckSafely(socket);
+  };
+  const onResync = () => void recheckAll();
+  accessListener.events.on('access', onAccess);
+  accessListener.events.on('resync', onResync);
+  const sweep = setInterval(() => void recheckAll(), options.accessSweepMs ?? 60_000);
+  sweep.unref();
 
   io.on('connection', (socket) => {
     const { userId, organizationId } = socket.data;
@@ -154,12 +210,21 @@ export async function attachSocketServer(
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), readyTimeoutMs)))
   ]).finally(() => clearTimeout(timer));
   if (!subscribed) log.warn(`[realtime] Redis not reachable after ${readyTimeoutMs} ms; socket.io starts without it`);
+  const listening = await Promise.race([
+    accessListener.ready.then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), readyTimeoutMs)))
+  ]).finally(() => clearTimeout(timer));
+  if (!listening) log.warn(`[realtime] access events not heard yet after ${readyTimeoutMs} ms; sockets are re-checked every sweep until they are`);
 
   let closing: Promise<void> | undefined;
   return {
     io,
     close() {
       closing ??= (async () => {
+        clearInterval(sweep);
+        accessListener.events.off('access', onAccess);
+        accessListener.events.off('resync', onResync);
+        await ownListener?.close();
         io.local.disconnectSockets(true);
         await Promise.allSettled([...io._nsps.values()].map((nsp) => nsp.adapter.close()));
         io.engine.close();

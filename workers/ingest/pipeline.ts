@@ -15,14 +15,16 @@ import { AppError } from '../../common/errors';
 import { importMappingSchema, type ImportMapping } from '../../common/import-mapping';
 import type { Db } from '../../db/client';
 import { recordAudit } from '../../db/audit';
-import { commitImportChunk, pendingDescriptors, saveDescriptors, type InvalidChunkRow, type ValidChunkRow } from '../../db/access/ingest';
+import { commitImportChunk, holdImport, pendingDescriptors, saveDescriptors, type InvalidChunkRow, type ValidChunkRow } from '../../db/access/ingest';
+import type { ImportRow } from '../../db/access/imports';
 import { imports } from '../../db/schema';
 import type { ChemPool, DescribeRowResult } from '../../chem/pool';
-import type { ProcessorJob, Logger } from '../processor';
+import { Postpone, type ProcessorContext, type ProcessorJob, type Logger } from '../processor';
 import { countRows, openReader, type ReadRow } from './readers';
 import { addImportToLibrary } from './library';
 import { parsePropertyValue, type ParseValueOptions } from './values';
-import { queueContract } from '../../common/queues';
+import { ingestJobId, queueContract } from '../../common/queues';
+import { DEFAULT_EXPANSION_LIMITS, type ExpansionLimits } from './source';
 
 export interface IngestOptions {
   /** Rows computed and committed together. */
@@ -125,24 +127,80 @@ export interface RunImportDeps {
   pool: ChemPool;
   log: Logger;
   options: IngestOptions;
+  /** Slice bounds and decompression limits (env); defaults for tests. */
+  slicing?: Partial<SliceOptions>;
+  /** Adds the job that continues this import (idempotent id from `ingestJobId`). */
+  enqueue?: ProcessorContext['enqueue'];
 }
 
-export async function runImport(
-  job: ProcessorJob<{ importId: string; owner: { userId: string; organizationId: string | null } }>,
-  deps: RunImportDeps,
-  signal?: AbortSignal
-) {
-  const { db, pool, log, options } = deps;
-  const [imp] = await db.select().from(imports).where(eq(imports.id, job.data.importId));
-  if (!imp) throw new AppError('NOT_FOUND', `Import ${job.data.importId} not found`);
-  if (imp.status === 'completed' || imp.status === 'cancelled' || imp.status === 'reverted') {
-    return { status: imp.status, skipped: true }; // a duplicate delivery of a finished job
+export interface SliceOptions {
+  /** A slice stops taking new work after this long (IMPORT_SLICE_MS). */
+  sliceMs: number;
+  /** Slices of one organisation running at once, over all worker processes (IMPORT_ORG_CONCURRENCY). */
+  orgSlots: number;
+  expansion: ExpansionLimits;
+}
+
+export const DEFAULT_SLICING: SliceOptions = { sliceMs: 10_000, orgSlots: 1, expansion: DEFAULT_EXPANSION_LIMITS };
+
+type ImportJob = ProcessorJob<{ importId: string; owner: { userId: string; organizationId: string | null } }>;
+
+/**
+ * Fair imports (ARCHITECTURE.md "Imports"). An `ingest/import` job runs one
+ * bounded slice of an import — rows until `sliceMs` have passed, then the
+ * descriptor pass likewise — and, if the import is not finished, enqueues
+ * the job that continues from its checkpoint at the back of the queue. So
+ * every active import takes turns, a one-row import waits for at most one
+ * slice of somebody else's, and any worker process can run the next slice.
+ * BullMQ OSS has no per-group concurrency, so the per-organisation cap and
+ * "one slice of an import at a time" are Postgres advisory locks
+ * (`holdImport`), which die with the process that held them; a job that
+ * finds either busy is postponed (delayed, no attempt used).
+ */
+export async function runImport(job: ImportJob, deps: RunImportDeps, signal?: AbortSignal) {
+  const { db } = deps;
+  const slicing = { ...DEFAULT_SLICING, ...deps.slicing };
+  const [head] = await db.select({ organizationId: imports.organizationId }).from(imports).where(eq(imports.id, job.data.importId));
+  if (!head) throw new AppError('NOT_FOUND', `Import ${job.data.importId} not found`);
+  const lease = await holdImport(db, { importId: job.data.importId, organizationId: head.organizationId }, slicing.orgSlots);
+  if ('busy' in lease) {
+    throw new Postpone(lease.busy === 'import' ? 2000 : 1000, `import ${job.data.importId}: ${lease.busy} busy`);
   }
+  let next: ImportRow | null = null;
+  try {
+    const [imp] = await db.select().from(imports).where(eq(imports.id, job.data.importId));
+    if (job.id && job.id !== ingestJobId(imp)) {
+      // A stale job (an attempt that committed more before it died, a second
+      // sweep): make sure the job for where the import stands exists, and stop.
+      next = imp;
+      return { status: imp.status, skipped: true };
+    }
+    const outcome = await runSlice(imp, job, deps, slicing, signal);
+    if (outcome.continues) next = outcome.imp;
+    return outcome.result;
+  } finally {
+    await lease.release();
+    if (next && deps.enqueue && next.status !== 'completed' && next.status !== 'reverted') {
+      await deps.enqueue('ingest', 'import', { owner: job.data.owner, importId: next.id }, { jobId: ingestJobId(next) });
+    }
+  }
+}
+
+async function runSlice(imp: ImportRow, job: ImportJob, deps: RunImportDeps, slicing: SliceOptions, signal?: AbortSignal) {
+  const { db, pool, log, options } = deps;
+  const deadline = Date.now() + slicing.sliceMs;
+  const done = (result: Record<string, unknown>) => ({ continues: false as const, imp, result });
+  if (imp.status === 'completed' || imp.status === 'reverted') {
+    return done({ status: imp.status, skipped: true }); // a duplicate delivery of a finished job
+  }
+  /** Stopped from outside (cancelled, or failed) with molecules still to describe: only pass 2 is left. */
+  const stopped = imp.status === 'cancelled' || imp.status === 'failed';
   const mapping = importMappingSchema.parse(imp.mapping);
   const format = mapping.structure.type;
   const target = { importId: imp.id, organizationId: imp.organizationId, userId: imp.createdBy };
   const counts = { registered: imp.registered, duplicates: imp.duplicates, invalid: imp.invalid, processed: imp.processedRows };
   let total = imp.totalRows;
+  const fileOptions = { format: imp.format, encoding: imp.encoding, compression: imp.compression, expansion: slicing.expansion };
 
   const finish = async (status: 'completed' | 'cancelled' | 'failed', error?: { code: string; message: string }) => {
     await db.transaction(async (tx) => {
@@ -160,85 +218,91 @@ export async function runImport(
         client: { via: 'worker', job: job.id }
       });
     });
-    await rm(imp.storagePath, { force: true }).catch(() => {});
   };
+  const removeUpload = () => rm(imp.storagePath, { force: true }).catch(() => {});
   const report = (phase: string, message: string, done = counts.processed, of = total ?? counts.processed) =>
     job.updateProgress({ done, total: Math.max(of, done), message, data: { ...counts, phase, status: 'running' } });
+  /** The slice's time is up: the import continues in the next job. */
+  const pause = async () => {
+    const [now] = await db.select().from(imports).where(eq(imports.id, imp.id));
+    return { continues: true as const, imp: now, result: { status: now.status, continues: ingestJobId(now), ...counts } };
+  };
 
-  if (imp.cancelRequestedAt) {
-    await finish('cancelled');
-    return { status: 'cancelled', ...counts };
-  }
-  await db.update(imports).set({ status: 'running', startedAt: imp.startedAt ?? new Date() }).where(eq(imports.id, imp.id));
+  if (!stopped) await db.update(imports).set({ status: 'running', startedAt: imp.startedAt ?? new Date() }).where(eq(imports.id, imp.id));
+  let cancelled = stopped || !!imp.cancelRequestedAt;
 
   try {
-    if (total === null) {
-      // A cheap first pass gives the progress bar its denominator.
-      total = await countRows(imp.storagePath, { format: imp.format, encoding: imp.encoding, compression: imp.compression });
+    if (!cancelled && total === null) {
+      // A cheap first pass gives the progress bar its denominator (and meets a gzip bomb's limit before any row is written).
+      total = await countRows(imp.storagePath, fileOptions);
       await db.update(imports).set({ totalRows: total }).where(eq(imports.id, imp.id));
     }
-    await report('registering', imp.checkpointRow ? `Resuming after row ${imp.checkpointRow}` : 'Registering structures');
-
     // ── Pass 1: register, in order, with chunks computing ahead of the writer.
-    const pending: Promise<Chunk>[] = [];
-    /** Molecules pass 1 registered, for pass 2. */
+    /** Molecules this slice registered, for pass 2 in the same slice. */
     const created: Array<{ id: string; smiles: string }> = [];
-    let cancelled = false;
-    const commitOldest = async () => {
-      const chunk = await pending.shift()!;
-      const outcome = await commitImportChunk(db, target, chunk);
-      counts.registered += outcome.registered;
-      counts.duplicates += outcome.duplicates;
-      counts.invalid += outcome.invalid;
-      if (!outcome.skipped) counts.processed += chunk.valid.length + chunk.invalid.length;
-      if (created.length + outcome.created.length <= MAX_REMEMBERED) created.push(...outcome.created);
-      await report('registering', `${counts.processed.toLocaleString('en')} of ${total!.toLocaleString('en')} rows`);
-      if (outcome.cancelRequested) cancelled = true;
-    };
-    let batch: Array<MappedRow | InvalidChunkRow> = [];
-    const reader = await openReader(imp.storagePath, {
-      format: imp.format,
-      encoding: imp.encoding,
-      compression: imp.compression,
-      startAfterRow: imp.checkpointRow
-    });
-    const valueOptions = { decimalComma: reader.decimalComma };
-    for await (const row of reader) {
-      batch.push(
-        'error' in row
-          ? { rowNumber: row.rowNumber, raw: row.raw, rawTruncated: row.rawTruncated, code: row.error.code, reason: row.error.reason }
-          : mapRow(row, mapping, valueOptions)
-      );
-      if (batch.length >= options.chunkRows) {
-        pending.push(computing(computeChunk(pool, batch, format)));
-        batch = [];
-        if (pending.length > options.inFlight) await commitOldest();
-        if (cancelled) break;
-        // Shutdown: stop between chunks; the retry resumes after the checkpoint.
-        signal?.throwIfAborted();
+    const pass1Done = cancelled || (total !== null && counts.processed >= total);
+    if (!pass1Done) {
+      await report('registering', imp.checkpointRow ? `Resuming after row ${imp.checkpointRow}` : 'Registering structures');
+      const pending: Promise<Chunk>[] = [];
+      let outOfTime = false;
+      const commitOldest = async () => {
+        const chunk = await pending.shift()!;
+        const outcome = await commitImportChunk(db, target, chunk);
+        counts.registered += outcome.registered;
+        counts.duplicates += outcome.duplicates;
+        counts.invalid += outcome.invalid;
+        counts.processed += outcome.processed;
+        if (created.length + outcome.created.length <= MAX_REMEMBERED) created.push(...outcome.created);
+        await report('registering', `${counts.processed.toLocaleString('en')} of ${total!.toLocaleString('en')} rows`);
+        if (outcome.cancelRequested) cancelled = true;
+        if (Date.now() > deadline) outOfTime = true;
+      };
+      let batch: Array<MappedRow | InvalidChunkRow> = [];
+      let ended = true;
+      const reader = await openReader(imp.storagePath, { ...fileOptions, startAfterRow: imp.checkpointRow });
+      const valueOptions = { decimalComma: reader.decimalComma };
+      for await (const row of reader) {
+        batch.push(
+          'error' in row
+            ? { rowNumber: row.rowNumber, raw: row.raw, rawTruncated: row.rawTruncated, code: row.error.code, reason: row.error.reason }
+            : mapRow(row, mapping, valueOptions)
+        );
+        if (batch.length >= options.chunkRows) {
+          pending.push(computing(computeChunk(pool, batch, format)));
+          batch = [];
+          if (pending.length > options.inFlight) await commitOldest();
+          if (cancelled || outOfTime) {
+            ended = false;
+            break;
+          }
+          // Shutdown: stop between chunks; the retry resumes after the checkpoint.
+          signal?.throwIfAborted();
+        }
+      }
+      if (ended && !cancelled && batch.length) pending.push(computing(computeChunk(pool, batch, format)));
+      // What is computed is written (a cancel drops it: chunks computed past a cancel are never written).
+      while (pending.length && !cancelled) await commitOldest();
+      await Promise.allSettled(pending);
+      if (!ended && !cancelled) return await pause();
+      if (!cancelled) {
+        await db.update(imports).set({ totalRows: counts.processed }).where(eq(imports.id, imp.id));
+        total = counts.processed;
       }
     }
-    if (!cancelled && batch.length) pending.push(computing(computeChunk(pool, batch, format)));
-    while (pending.length && !cancelled) await commitOldest();
-    await Promise.allSettled(pending); // chunks computed past a cancel are dropped, never written
-    if (cancelled) {
-      await finish('cancelled');
-      return { status: 'cancelled', ...counts };
-    }
-    await db.update(imports).set({ totalRows: counts.processed }).where(eq(imports.id, imp.id));
-    total = counts.processed;
 
-    // ── Pass 2: descriptors for the molecules this import created: first the
-    // ones pass 1 just registered (known from its commits, so not read back),
-    // then whatever else the database still lists (rows an earlier attempt
-    // committed, or more than MAX_REMEMBERED). Batches are read ahead and
-    // written behind while the pool computes the next ones, so the threads
-    // never wait for the database between batches.
-    let described = 0;
+    // ── Pass 2: descriptors for the molecules this import created, always —
+    // also when it was cancelled or stopped, since what it registered stays in
+    // the registry. First the ones this slice registered (known from its
+    // commits), then whatever the database still lists (earlier slices,
+    // attempts, or more than MAX_REMEMBERED). Batches are read ahead and
+    // written behind while the pool computes the next ones.
+    const [{ descriptorsDone }] = await db.select({ descriptorsDone: imports.descriptorsDone }).from(imports).where(eq(imports.id, imp.id));
+    let described = descriptorsDone;
     const toDescribe = counts.registered;
     let remembered = 0;
     let after: string | null = null;
     let exhausted = false;
+    let savedAny = false;
     const describing: Array<{ rows: Array<{ id: string; smiles: string }>; results: Promise<DescribeRowResult[]> }> = [];
     const nextBatch = async (): Promise<Array<{ id: string; smiles: string }> | null> => {
       if (remembered < created.length) {
@@ -257,24 +321,35 @@ export async function runImport(
       after = rows[rows.length - 1].id;
       return rows;
     };
-    await report('describing', 'Computing descriptors', 0, toDescribe);
+    await report('describing', 'Computing descriptors', described, toDescribe);
     for (;;) {
-      while (!exhausted && describing.length < options.inFlight) {
+      // After the deadline no new batch starts, but a slice always saves at least one
+      // (its successor's job id comes from the progress it made).
+      while (!exhausted && describing.length < options.inFlight && (Date.now() <= deadline || (!savedAny && !describing.length))) {
         signal?.throwIfAborted();
         const rows = await nextBatch();
         if (!rows) break;
         describing.push({ rows, results: computing(pool.describe(rows)) });
       }
-      // Nothing in flight only once the database has nothing left either (nextBatch
-      // answers null without `exhausted` only while batches are in flight).
+      // Nothing in flight only once the database has nothing left either (or the slice's time is up).
       const batch = describing.shift();
       if (!batch) break;
       const results = await batch.results;
       await saveDescriptors(db, imp.id, results.map((r, i) => ({ id: batch.rows[i].id, descriptors: r.ok ? r : null })));
       described += batch.rows.length;
+      savedAny = true;
       await report('describing', `Descriptors for ${described.toLocaleString('en')} of ${toDescribe.toLocaleString('en')} new molecules`, described, toDescribe);
     }
+    if (!exhausted) return await pause();
+
+    if (stopped) return done({ status: imp.status, described: described - descriptorsDone });
+    if (cancelled) {
+      await finish('cancelled');
+      await removeUpload();
+      return done({ status: 'cancelled', ...counts });
+    }
     await finish('completed');
+    await removeUpload();
     if (imp.libraryId) {
       // The import stands whatever happens here; a failure is kept on the import for the user to see.
       const outcome = await addImportToLibrary(db, imp, log);
@@ -284,12 +359,16 @@ export async function runImport(
       }
     }
     log.info(`import ${imp.id}: ${counts.registered} registered, ${counts.duplicates} duplicates, ${counts.invalid} invalid of ${counts.processed}`);
-    return { status: 'completed', ...counts };
+    return done({ status: 'completed', ...counts });
   } catch (err) {
     const lastAttempt = job.attemptsMade + 1 >= (queueContract.ingest.defaultJobOptions.attempts ?? 1);
+    if (stopped) throw err;
     if (err instanceof AppError && err.status < 500) {
-      // A file-level problem (empty file, no header…): retrying cannot help.
+      // A file-level problem (empty file, no header, too large once decompressed…): retrying cannot help.
       await finish('failed', { code: err.code, message: err.message });
+      await removeUpload();
+      // Rows committed before it stay: their descriptors are still computed (the sweep resumes a failed import's pass 2).
+      return done({ status: 'failed', error: { code: err.code, message: err.message } });
     } else if (lastAttempt && !signal?.aborted) {
       await finish('failed', { code: 'INTERNAL_ERROR', message: 'The import stopped unexpectedly; rows committed so far are kept and can be reverted' });
     }

@@ -42,7 +42,8 @@ import {
   type SourceInput,
   type TextEncodingName,
   type EncodingHint,
-  type CompressionHint
+  type CompressionHint,
+  type ExpansionLimits
 } from './source';
 import { guessDecimalComma, looksLikeSmiles, looksNumeric } from './values';
 
@@ -109,6 +110,8 @@ export interface ReadOptions {
   maxRowChars?: number;
   /** Bytes read from the file at a time (default 256 KiB); tests use tiny values to exercise chunk boundaries. */
   chunkBytes?: number;
+  /** Bounds on a gzip file's decompressed size (see source.ts). */
+  expansion?: ExpansionLimits;
 }
 
 export interface ReadStats {
@@ -326,7 +329,7 @@ class CsvRecords {
 
   constructor(
     private readonly input: SourceInput,
-    private readonly opts: { delimiter: Delimiter; maxRowChars: number; partial: boolean; encoding?: EncodingHint; compression?: CompressionHint; chunkBytes?: number }
+    private readonly opts: { delimiter: Delimiter; maxRowChars: number; partial: boolean; encoding?: EncodingHint; compression?: CompressionHint; chunkBytes?: number; expansion?: ExpansionLimits }
   ) {}
 
   get source(): Source {
@@ -342,7 +345,8 @@ class CsvRecords {
       encoding: this.opts.encoding,
       compression: this.opts.compression,
       partial: this.opts.partial,
-      highWaterMark: this.opts.chunkBytes
+      highWaterMark: this.opts.chunkBytes,
+      expansion: this.opts.expansion
     });
     this.chunks = (this.src.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     this.newParser();
@@ -529,7 +533,7 @@ class SdfRecords {
 
   constructor(
     private readonly input: SourceInput,
-    private readonly opts: { maxRowChars: number; encoding?: EncodingHint; compression?: CompressionHint; partial: boolean; chunkBytes?: number }
+    private readonly opts: { maxRowChars: number; encoding?: EncodingHint; compression?: CompressionHint; partial: boolean; chunkBytes?: number; expansion?: ExpansionLimits }
   ) {}
 
   get source(): Source {
@@ -545,7 +549,8 @@ class SdfRecords {
       encoding: this.opts.encoding,
       compression: this.opts.compression,
       partial: this.opts.partial,
-      highWaterMark: this.opts.chunkBytes
+      highWaterMark: this.opts.chunkBytes,
+      expansion: this.opts.expansion
     });
     this.chunks = (this.src.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
@@ -759,7 +764,8 @@ export async function openReader(input: SourceInput, opts: ReadOptions): Promise
     partial: opts.partial ?? false,
     encoding: opts.encoding,
     compression: opts.compression,
-    chunkBytes: opts.chunkBytes
+    chunkBytes: opts.chunkBytes,
+    expansion: opts.expansion
   });
   await records.open();
   const stats: ReadStats = {
@@ -925,7 +931,7 @@ function sampleCells(text: string, delimiter: Delimiter): string[] {
 
 async function openSdfReader(input: SourceInput, opts: ReadOptions, maxRowChars: number): Promise<RowReader> {
   const partial = opts.partial ?? false;
-  const records = new SdfRecords(input, { maxRowChars, encoding: opts.encoding, compression: opts.compression, partial, chunkBytes: opts.chunkBytes });
+  const records = new SdfRecords(input, { maxRowChars, encoding: opts.encoding, compression: opts.compression, partial, chunkBytes: opts.chunkBytes, expansion: opts.expansion });
   await records.open();
   const stats: ReadStats = {
     rows: 0,

@@ -166,6 +166,23 @@ describe('openSource', () => {
     expect(zipInGzip.message).toContain('The file inside the gzip is a ZIP archive');
   });
 
+  it('stops a gzip bomb at the decompressed-size and ratio limits, naming the limit (413)', async () => {
+    const line = Buffer.from('CCO,ethanol\n'.repeat(100_000)); // 1.2 MB
+    const member = gzipSync(line, { level: 9 });
+    const bomb = Buffer.concat(Array.from({ length: 50 }, () => member)); // ~60 MB expanded, a few KB here
+    const bySize = await readAll(bomb, { expansion: { maxBytes: 10 * 1024 ** 2, maxRatio: 1e9, ratioAfterBytes: 0 } }).catch((e) => e);
+    expect(importErrorCode(bySize)).toBe('IMPORT_TOO_LARGE');
+    expect(bySize.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(bySize.message).toContain('10 MB limit');
+    expect(bySize.details[0]).toMatchObject({ field: 'file', code: 'IMPORT_TOO_LARGE', limit_bytes: 10 * 1024 ** 2 });
+    const byRatio = await readAll(bomb, { expansion: { maxBytes: 1e12, maxRatio: 100, ratioAfterBytes: 1024 ** 2 } }).catch((e) => e);
+    expect(importErrorCode(byRatio)).toBe('IMPORT_TOO_LARGE');
+    expect(byRatio.message).toContain('more than 100 times');
+    // Within the limits the same file reads to the end.
+    const fine = await readAll(bomb, { expansion: { maxBytes: 1e12, maxRatio: 1e9, ratioAfterBytes: 0 } });
+    expect(fine.text.length).toBe(line.length * 50);
+  });
+
   it('says so when the uploaded file has gone', async () => {
     await expect(openSource('/nonexistent/upload')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });

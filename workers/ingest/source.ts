@@ -48,7 +48,9 @@ export type ImportFileErrorCode =
   /** Not something we read: a ZIP/Excel workbook, PDF, other compression, binary. */
   | 'IMPORT_UNSUPPORTED'
   /** Damaged beyond one row: corrupt gzip, header too long, not an SD file, … */
-  | 'IMPORT_MALFORMED';
+  | 'IMPORT_MALFORMED'
+  /** A compressed file that expands past the decompression limits (a "gzip bomb"). */
+  | 'IMPORT_TOO_LARGE';
 
 /**
  * A file-level problem, thrown before any row is produced (or, for damage
@@ -63,7 +65,8 @@ export class ImportFileError extends AppError {
     message: string,
     extra: Record<string, unknown> = {}
   ) {
-    super('VALIDATION_ERROR', message, [{ field: 'file', message, code: importCode, ...extra }]);
+    // Too large answers like the upload limit (413); every other file problem is a 400.
+    super(importCode === 'IMPORT_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_ERROR', message, [{ field: 'file', message, code: importCode, ...extra }]);
     this.name = 'ImportFileError';
   }
 }
@@ -322,6 +325,66 @@ export interface SourceOptions {
   partial?: boolean;
   /** Read-buffer size; default 256 KiB. */
   highWaterMark?: number;
+  /** Bounds on what a gzip file may expand to; default DEFAULT_EXPANSION_LIMITS. */
+  expansion?: ExpansionLimits;
+}
+
+/**
+ * How far a compressed upload may expand. The upload limit (IMPORT_MAX_BYTES)
+ * bounds the compressed bytes only; gzip reaches ~1,000:1, so a 4 MB upload
+ * can stand for 4 GB of rows. Both bounds are checked while decompressing, so
+ * a bomb costs at most `maxBytes` of gunzip work, never memory (it streams).
+ */
+export interface ExpansionLimits {
+  /** Decompressed bytes at most (IMPORT_MAX_EXPANDED_BYTES). */
+  maxBytes: number;
+  /** Decompressed ÷ compressed bytes at most (IMPORT_MAX_EXPANSION_RATIO)… */
+  maxRatio: number;
+  /**
+   * …checked once this much is decompressed: a small file of repetitive text
+   * may compress 200:1 and is harmless.
+   */
+  ratioAfterBytes: number;
+}
+
+export const DEFAULT_EXPANSION_LIMITS: ExpansionLimits = Object.freeze({
+  maxBytes: 2 * 1024 ** 3,
+  // Real CSV/SDF exports compress 4–20:1; 100:1 leaves room for very repetitive ones.
+  maxRatio: 100,
+  ratioAfterBytes: 16 * 1024 ** 2
+});
+
+const bytesInWords = (n: number) =>
+  n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(1)} GB` : n >= 1024 ** 2 ? `${Math.round(n / 1024 ** 2)} MB` : `${Math.round(n / 1024)} KB`;
+
+/** Counts the bytes gunzip produces and stops the stream at the first bound crossed. */
+function expansionGuard(limits: ExpansionLimits, compressedRead: () => number): Transform {
+  let expanded = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      expanded += chunk.length;
+      if (expanded > limits.maxBytes) {
+        return done(
+          new ImportFileError(
+            'IMPORT_TOO_LARGE',
+            `The compressed file expands to more than the ${bytesInWords(limits.maxBytes)} limit for decompressed imports; split it into smaller files.`,
+            { limit_bytes: limits.maxBytes }
+          )
+        );
+      }
+      const compressed = compressedRead();
+      if (expanded > limits.ratioAfterBytes && compressed > 0 && expanded / compressed > limits.maxRatio) {
+        return done(
+          new ImportFileError(
+            'IMPORT_TOO_LARGE',
+            `The compressed file expands more than ${limits.maxRatio} times its size (the limit for compressed imports); upload it uncompressed or split it.`,
+            { limit_ratio: limits.maxRatio }
+          )
+        );
+      }
+      done(null, chunk);
+    }
+  });
 }
 
 export interface Source {
@@ -383,7 +446,8 @@ export async function openSource(input: SourceInput, opts: SourceOptions = {}): 
         chunkSize: Math.max(64, Math.min(64 * 1024, highWaterMark)),
         // A preview gets the first part of a file: a gzip stream cut off mid-way is expected there.
         ...(opts.partial ? { finishFlush: zlib.constants.Z_SYNC_FLUSH } : {})
-      })
+      }),
+      expansionGuard(opts.expansion ?? DEFAULT_EXPANSION_LIMITS, () => bytesRead)
     );
   }
   stages.push(transcoder);

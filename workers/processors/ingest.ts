@@ -1,12 +1,22 @@
 /**
- * `ingest` queue: registers the molecules of an uploaded file. The chemistry
- * runs on a worker-thread pool (every core) shared by this process's jobs;
- * this thread streams rows and writes chunks. See workers/ingest/pipeline.ts.
+ * `ingest` queue: registers the molecules of an uploaded file, a slice at a
+ * time (workers/ingest/pipeline.ts `runImport`: fair turns between imports,
+ * at most IMPORT_ORG_CONCURRENCY slices of one organisation at once). The
+ * chemistry runs on a worker-thread pool (every core) shared by this
+ * process's jobs; this thread streams rows and writes chunks.
+ *
+ * Postgres is the system of record for imports; Redis (which keeps nothing on
+ * disk here) may lose the queue. So at start and every RESUME_EVERY_MS each
+ * host enqueues the job for every import that should be running, under the
+ * id of where it stands (`ingestJobId`): a job that exists is not added again.
  */
 import os from 'node:os';
+import { z } from 'zod';
 import { createChemPool, type ChemPool } from '../../chem/pool';
-import { defineProcessor } from '../processor';
-import { defaultIngestOptions, runImport } from '../ingest/pipeline';
+import { ingestJobId } from '../../common/queues';
+import { importsToResume } from '../../db/access/ingest';
+import { defineProcessor, type ProcessorContext } from '../processor';
+import { DEFAULT_SLICING, defaultIngestOptions, runImport, type SliceOptions } from '../ingest/pipeline';
 
 let pool: ChemPool | null = null;
 const threads = () => Number(process.env.CHEM_THREADS) || os.availableParallelism();
@@ -16,8 +26,54 @@ function chemPool(): ChemPool {
   return pool;
 }
 
+/** The import settings of the workers' environment (common/env.ts documents them; README lists them). */
+const ingestEnvSchema = z.object({
+  IMPORT_SLICE_MS: z.coerce.number().int().min(100).default(DEFAULT_SLICING.sliceMs),
+  IMPORT_ORG_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_SLICING.orgSlots),
+  IMPORT_MAX_EXPANDED_BYTES: z.coerce.number().int().positive().default(DEFAULT_SLICING.expansion.maxBytes),
+  IMPORT_MAX_EXPANSION_RATIO: z.coerce.number().positive().default(DEFAULT_SLICING.expansion.maxRatio),
+  IMPORT_RESUME_EVERY_MS: z.coerce.number().int().min(1000).default(60_000)
+});
+
+function slicing(): SliceOptions & { resumeEveryMs: number } {
+  const env = ingestEnvSchema.parse(process.env);
+  return {
+    sliceMs: env.IMPORT_SLICE_MS,
+    orgSlots: env.IMPORT_ORG_CONCURRENCY,
+    expansion: { ...DEFAULT_SLICING.expansion, maxBytes: env.IMPORT_MAX_EXPANDED_BYTES, maxRatio: env.IMPORT_MAX_EXPANSION_RATIO },
+    resumeEveryMs: env.IMPORT_RESUME_EVERY_MS
+  };
+}
+
+/** Enqueue the job of every import Postgres says should be running; returns how many were looked at. */
+export async function resumeImports(ctx: ProcessorContext): Promise<number> {
+  if (!ctx.enqueue) return 0;
+  const pending = await importsToResume(ctx.db);
+  for (const imp of pending) {
+    await ctx.enqueue(
+      'ingest',
+      'import',
+      { owner: { userId: imp.createdBy ?? 'system', organizationId: imp.organizationId }, importId: imp.id },
+      { jobId: ingestJobId(imp) }
+    );
+  }
+  return pending.length;
+}
+
+let resumeTimer: NodeJS.Timeout | null = null;
+
+async function startIngest(ctx: ProcessorContext) {
+  const sweep = () =>
+    resumeImports(ctx).catch((err: Error) => ctx.log.warn(`ingest: resuming imports from Postgres failed: ${err.message}`));
+  await sweep();
+  resumeTimer = setInterval(sweep, slicing().resumeEveryMs);
+  resumeTimer.unref();
+}
+
 /** Called by the worker host on shutdown. */
 async function closeIngest() {
+  if (resumeTimer) clearInterval(resumeTimer);
+  resumeTimer = null;
   await pool?.destroy();
   pool = null;
 }
@@ -26,10 +82,21 @@ export default defineProcessor(
   'ingest',
   {
     async import(job, ctx, signal) {
-      return runImport(job, { db: ctx.db, pool: chemPool(), log: ctx.log, options: defaultIngestOptions(threads()) }, signal);
+      return runImport(
+        job,
+        { db: ctx.db, pool: chemPool(), log: ctx.log, options: defaultIngestOptions(threads()), slicing: slicing(), enqueue: ctx.enqueue },
+        signal
+      );
     }
   },
-  // One import at a time per process: it already uses every core. Locks are
-  // renewed while it runs; a killed process's job is picked up after ~30 s.
-  { concurrency: 1, close: closeIngest }
+  {
+    // Slices of several imports at once (WORKER_CONCURRENCY, default 2) share the
+    // thread pool, so a small import does not wait for a slice of a large one.
+    // Locks are renewed while a slice runs; a killed process's job is taken
+    // over after WORKER_LOCK_DURATION_MS.
+    close: closeIngest,
+    start: startIngest,
+    // Browsers follow an import's slices as one job: the import.
+    eventJobId: (data: { importId?: string }) => data?.importId
+  }
 );

@@ -12,7 +12,7 @@ import { deleteRedisKeysStartingWith } from '../../scripts/services';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../common/realtime-events';
 import { createApiToken, createSession } from '../../db/auth';
-import { createDb, type Db } from '../../db/client';
+import { closeDb, createDb, type Db } from '../../db/client';
 import { memberships, organizations, users } from '../../db/schema';
 import { attachSocketServer, type AttachedSocketServer } from '../../web/realtime/socket-server';
 
@@ -63,9 +63,17 @@ export async function apiTokenFor(db: Db, user: TestUser): Promise<string> {
 
 export async function deleteTestUsers(db: Db, created: TestUser[]) {
   if (!created.length) return;
-  // Users cascade to memberships, sessions, notifications, invitations they made are removed with the org.
-  await db.delete(organizations).where(inArray(organizations.id, created.map((u) => u.organizationId)));
-  await db.delete(users).where(inArray(users.id, created.map((u) => u.id)));
+  // As the schema's owner: the app role may not delete audit events, not even through the
+  // organisation's cascade (migration 0004), and the imports these users ran wrote some.
+  const ownerUrl = process.env.DATABASE_OWNER_URL;
+  const owner = ownerUrl ? createDb(ownerUrl, { max: 1, applicationName: 'crosslink-workers-test-cleanup' }) : db;
+  try {
+    // Users cascade to memberships, sessions, notifications, invitations they made are removed with the org.
+    await owner.delete(organizations).where(inArray(organizations.id, created.map((u) => u.organizationId)));
+    await owner.delete(users).where(inArray(users.id, created.map((u) => u.id)));
+  } finally {
+    if (owner !== db) await closeDb(owner);
+  }
 }
 
 export interface TestRealtimeServer {

@@ -124,7 +124,7 @@ describe('startWorkers refuses to start', () => {
 
   it('when a job of the contract has no handler', async () => {
     const incomplete = { kind: 'inline', queue: 'maintenance', handlers: { vacuum: async () => null } } as unknown as AnyProcessor;
-    const err = (await startWorkers({ ...base(), processors: [byQueue('notifications'), byQueue('ingest'), incomplete] }).catch(
+    const err = (await startWorkers({ ...base(), processors: [byQueue('notifications'), byQueue('ingest'), byQueue('audit'), incomplete] }).catch(
       (e: unknown) => e
     )) as AppError;
     expect(err.details.map((d) => d.message)).toEqual([
@@ -151,7 +151,7 @@ describe('graceful close', () => {
         return { finished: true };
       }
     });
-    const host = await startWorkers({ ...base(), processors: [byQueue('notifications'), byQueue('ingest'), slow] });
+    const host = await startWorkers({ ...base(), processors: [byQueue('notifications'), byQueue('ingest'), byQueue('audit'), slow] });
     const worker = host.workers.get('maintenance')!;
 
     const jobId = `slow-${randomUUID()}`;
@@ -214,7 +214,7 @@ describe('sandboxed processors', () => {
       'maintenance',
       new URL('./fixtures/sandboxed-maintenance.ts', import.meta.url)
     );
-    const host = await startWorkers({ ...base(), processors: [byQueue('notifications'), byQueue('ingest'), sandboxed] });
+    const host = await startWorkers({ ...base(), processors: [byQueue('notifications'), byQueue('ingest'), byQueue('audit'), sandboxed] });
     try {
       const events = recordEvents(daveSocket);
       const jobId = `sandboxed-${randomUUID()}`;

@@ -2,17 +2,22 @@
  * A worker process killed with SIGKILL in the middle of an import: BullMQ's
  * stalled-job recovery hands the job to another worker process, which resumes
  * after the last committed chunk. The counts come out as if nothing happened.
+ * Also: Redis losing the queue (Postgres resumes it), cancel and revert of an
+ * import whose worker died, uploading the same file again, and imports of
+ * two organisations sharing two worker processes fairly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { count, countDistinct, eq } from 'drizzle-orm';
-import { createQueues, type QueueClient } from '../../common/queues';
+import { Queue } from 'bullmq';
+import { and, count, countDistinct, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { bullPrefix, createQueues, type QueueClient } from '../../common/queues';
+import { listImportDuplicates, requestCancel, revertImport } from '../../db/access/imports';
 import { closeDb, type Db } from '../../db/client';
-import { importErrors, moleculeInputs, molecules } from '../../db/schema';
-import { deleteTestUsers, testDb, testEnv, type TestUser } from './helpers';
-import { scientist, smilesMapping, startImport, waitForImport, writeUpload } from './ingest-fixtures';
+import { importErrors, imports, moleculeInputs, moleculeProperties, molecules } from '../../db/schema';
+import { deleteRedisKeys, deleteTestUsers, testDb, testEnv, type TestUser } from './helpers';
+import { client, scientist, smilesMapping, startImport, waitForImport, writeUpload } from './ingest-fixtures';
 
 const env = testEnv();
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,7 +26,7 @@ let queues: QueueClient;
 const users: TestUser[] = [];
 const children: ChildProcess[] = [];
 
-function startWorkerProcess(): ChildProcess {
+function startWorkerProcess(extraEnv: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/index.ts'], {
     cwd: root,
     env: {
@@ -32,7 +37,10 @@ function startWorkerProcess(): ChildProcess {
       LOG_LEVEL: 'warn',
       // Short locks so the killed worker's job is seen as stalled within seconds, not 30 s.
       WORKER_LOCK_DURATION_MS: '3000',
-      WORKER_STALLED_INTERVAL_MS: '1000'
+      WORKER_STALLED_INTERVAL_MS: '1000',
+      // Short slices, so these files take several turns.
+      IMPORT_SLICE_MS: '1500',
+      ...extraEnv
     },
     stdio: ['ignore', 'inherit', 'inherit']
   });
@@ -44,32 +52,39 @@ beforeAll(() => {
   db = testDb(env.databaseUrl);
   queues = createQueues(env.redisUrl, env.prefix);
 });
+const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+async function killAll() {
+  for (const c of children.filter(alive)) {
+    c.kill('SIGKILL');
+    await once(c, 'exit');
+  }
+}
+
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await killAll();
   await queues?.close();
   await deleteTestUsers(db, users);
   await closeDb(db);
 });
 
-it('resumes after SIGKILL with the same counts and no duplicates', async () => {
-  const s = await scientist(db, 'crash');
-  users.push(s.user);
-  const rows = 12_000;
+/**
+ * `rows` rows: every 4th repeats an earlier structure, every 10th is garbage.
+ * The chain lengths give distinct structures, each written one way only.
+ */
+function crashFile(rows: number, tag = 'K') {
   const lines = ['smiles,name,sponsor_id,ic50'];
-  // Every 4th row repeats an earlier structure; every 10th is garbage. The
-  // chain lengths give 500 distinct structures, each written one way only.
   const distinct = new Set<string>();
   for (let i = 1; i <= rows; i++) {
     const k = i % 4 === 0 ? i - 3 : i;
     const smiles = `C${'C'.repeat(k % 25)}N(C)${'C'.repeat(Math.floor(k / 25) % 20)}O`;
     if (i % 10 !== 0) distinct.add(smiles);
-    lines.push(i % 10 === 0 ? `xx${i},bad,K-${i},` : `${smiles},m${i},K-${i},${i}`);
+    lines.push(i % 10 === 0 ? `xx${i},bad,${tag}-${i},` : `${smiles},m${i},${tag}-${i},${i}`);
   }
-  const file = await writeUpload('crash.csv', lines.join('\n'));
+  return { text: lines.join('\n'), distinct: distinct.size, valid: rows - rows / 10 };
+}
 
-  const first = startWorkerProcess();
-  const id = await startImport(db, queues, s.actor, file, 'crash.csv', smilesMapping());
-  // Kill it once some, but not all, chunks are committed.
+/** Kill `child` (SIGKILL) once some, but not all, of the import's rows are committed. */
+async function killMidImport(child: ChildProcess, id: string, rows: number) {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const row = await waitForImport(db, id, () => true);
@@ -78,29 +93,184 @@ it('resumes after SIGKILL with the same counts and no duplicates', async () => {
     if (Date.now() > deadline) throw new Error('import never got going');
     await new Promise((r) => setTimeout(r, 20));
   }
-  first.kill('SIGKILL');
-  await once(first, 'exit');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
   const atKill = await waitForImport(db, id, () => true);
   expect(atKill.status).toBe('running');
   expect(atKill.processedRows).toBeLessThan(rows);
+  return atKill;
+}
 
-  startWorkerProcess();
+/** Exact counts, one input per valid row, one value per valid row, descriptors for every molecule it made. */
+async function expectExact(id: string, rows: number, file: ReturnType<typeof crashFile>) {
   const done = await waitForImport(db, id, undefined, 180_000);
   expect(done.status).toBe('completed');
   expect(done.totalRows).toBe(rows);
   expect(done.registered + done.duplicates + done.invalid).toBe(rows);
   expect(done.invalid).toBe(rows / 10);
-  expect(done.registered).toBe(distinct.size);
-  expect(done.duplicates).toBe(rows - rows / 10 - distinct.size);
-  // No row was written twice: one input per valid row, one error per invalid row.
+  expect(done.registered).toBe(file.distinct);
+  expect(done.duplicates).toBe(file.valid - file.distinct);
+  // No row was written twice: one input per valid row, one error per invalid row, one value per valid row (each ic50 differs).
   const [{ inputs, distinctRows }] = await db
     .select({ inputs: count(), distinctRows: countDistinct(moleculeInputs.rowNumber) })
     .from(moleculeInputs)
     .where(eq(moleculeInputs.importId, id));
   expect(inputs).toBe(done.registered + done.duplicates);
   expect(distinctRows).toBe(inputs);
+  const [{ values }] = await db.select({ values: count() }).from(moleculeProperties).where(eq(moleculeProperties.importId, id));
+  expect(values).toBe(file.valid);
   const [{ errors }] = await db.select({ errors: count() }).from(importErrors).where(eq(importErrors.importId, id));
   expect(errors).toBe(done.invalid);
   const [{ created }] = await db.select({ created: count() }).from(molecules).where(eq(molecules.createdByImportId, id));
   expect(created).toBe(done.registered);
+  // Pass 2 completed over the slices and the crash: every molecule has descriptors.
+  const [{ undescribed }] = await db
+    .select({ undescribed: count() })
+    .from(molecules)
+    .where(and(eq(molecules.createdByImportId, id), isNull(molecules.descriptorsAt)));
+  expect(undescribed).toBe(0);
+  expect(done.descriptorsDone).toBe(done.registered);
+  return done;
+}
+
+it('resumes after SIGKILL with the same counts and no duplicates; the same file again adds no second copy', async () => {
+  const s = await scientist(db, 'crash');
+  users.push(s.user);
+  const rows = 12_000;
+  const file = crashFile(rows);
+  const path = await writeUpload('crash.csv', file.text);
+
+  const first = startWorkerProcess();
+  const id = await startImport(db, queues, s.actor, path, 'crash.csv', smilesMapping());
+  await killMidImport(first, id, rows);
+  startWorkerProcess();
+  await expectExact(id, rows, file);
+
+  // The same file again: every valid row is a duplicate, and no value is stored a second time.
+  const again = await startImport(db, queues, s.actor, await writeUpload('crash.csv', file.text), 'crash.csv', smilesMapping());
+  const second = await waitForImport(db, again, undefined, 180_000);
+  expect(second.status).toBe('completed');
+  expect([second.registered, second.duplicates, second.invalid]).toEqual([0, file.valid, rows / 10]);
+  const [{ values }] = await db.select({ values: count() }).from(moleculeProperties).where(eq(moleculeProperties.importId, again));
+  expect(values).toBe(0);
+  const [{ all }] = await db
+    .select({ all: count() })
+    .from(moleculeProperties)
+    .where(inArray(moleculeProperties.importId, [id, again]));
+  expect(all).toBe(file.valid);
+  // Which rows matched which registry numbers: all of them, in row order, each to the molecule the first import made.
+  const dups = await listImportDuplicates(db, s.actor, again, { page: 1, pageSize: 5 });
+  expect(dups.total).toBe(file.valid);
+  expect(dups.data.map((d) => d.row_number)).toEqual([1, 2, 3, 4, 5]);
+  expect(dups.data[3].molecule_id).toBe(dups.data[0].molecule_id); // row 4 repeats row 1's structure
+  expect(dups.data[0].registry_number).toMatch(/^CX-\d{6}$/);
+  expect(dups.data[0].same_as_row).toBeNull(); // registered before this import
+  const firstDups = await listImportDuplicates(db, s.actor, id, { page: 1, pageSize: 2 });
+  expect(firstDups.total).toBe(file.valid - file.distinct);
+  expect(firstDups.data[0]).toMatchObject({ row_number: 4, same_as_row: 1 });
+}, 300_000);
+
+it('resumes an import whose queue Redis lost, from Postgres', async () => {
+  await killAll();
+  const s = await scientist(db, 'lost');
+  users.push(s.user);
+  const rows = 6_000;
+  const file = crashFile(rows, 'L');
+  const first = startWorkerProcess();
+  const id = await startImport(db, queues, s.actor, await writeUpload('lost.csv', file.text), 'lost.csv', smilesMapping());
+  await killMidImport(first, id, rows);
+  // A Redis restart without persistence: every queue key is gone.
+  await deleteRedisKeys(env.redisUrl, env.prefix);
+  startWorkerProcess();
+  await expectExact(id, rows, file);
 }, 240_000);
+
+it('cancels and reverts an import whose worker died', async () => {
+  await killAll();
+  const s = await scientist(db, 'dead');
+  users.push(s.user);
+  const rows = 6_000;
+  const file = crashFile(rows, 'D');
+  const first = startWorkerProcess();
+  const id = await startImport(db, queues, s.actor, await writeUpload('dead.csv', file.text), 'dead.csv', smilesMapping());
+  const atKill = await killMidImport(first, id, rows);
+  // No worker runs: cancel takes effect at once (it used to wait for a worker that never came).
+  const cancelled = await requestCancel(db, s.actor, id, client);
+  expect(cancelled.status).toBe('cancelled');
+  expect(cancelled.processedRows).toBe(atKill.processedRows);
+  // A worker finishes the descriptors of what the import registered, and leaves it cancelled.
+  startWorkerProcess();
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const [{ undescribed }] = await db
+      .select({ undescribed: count() })
+      .from(molecules)
+      .where(and(eq(molecules.createdByImportId, id), isNull(molecules.descriptorsAt)));
+    if (undescribed === 0) break;
+    if (Date.now() > deadline) throw new Error(`${undescribed} molecules still without descriptors`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const [after] = await db.select().from(imports).where(eq(imports.id, id));
+  expect(after.status).toBe('cancelled');
+  expect(after.processedRows).toBe(atKill.processedRows);
+
+  // And revert of a running import whose worker died (it used to answer 409 "still running").
+  await killAll();
+  const other = startWorkerProcess();
+  const id2 = await startImport(db, queues, s.actor, await writeUpload('dead2.csv', crashFile(rows, 'E').text), 'dead2.csv', smilesMapping());
+  await killMidImport(other, id2, rows);
+  const { removed } = await revertImport(db, s.actor, id2, client);
+  expect(removed.inputs).toBeGreaterThan(0);
+  const [{ left }] = await db.select({ left: count() }).from(moleculeInputs).where(eq(moleculeInputs.importId, id2));
+  expect(left).toBe(0);
+  const [reverted] = await db.select().from(imports).where(eq(imports.id, id2));
+  expect(reverted.status).toBe('reverted');
+}, 300_000);
+
+it("runs another organisation's one-row import while a large one is running; two worker processes share the slices", async () => {
+  await killAll();
+  const a = await scientist(db, 'fair-a');
+  const b = await scientist(db, 'fair-b');
+  users.push(a.user, b.user);
+  // One worker process running one job at a time: before slicing, B waited for all of A.
+  startWorkerProcess({ WORKER_CONCURRENCY: '1', IMPORT_SLICE_MS: '500' });
+  const rows = 30_000;
+  const big = crashFile(rows, 'A');
+  const bigId = await startImport(db, queues, a.actor, await writeUpload('big.csv', big.text), 'big.csv', smilesMapping());
+  await waitForImport(db, bigId, (st) => st === 'running');
+  // A's import is under way: its rows are being committed.
+  for (;;) {
+    const [row] = await db.select().from(imports).where(eq(imports.id, bigId));
+    if (row.processedRows > 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const smallId = await startImport(
+    db,
+    queues,
+    b.actor,
+    await writeUpload('one.csv', 'smiles,name,sponsor_id,ic50\nc1ccccc1O,phenol,B-1,1\n'),
+    'one.csv',
+    smilesMapping()
+  );
+  const small = await waitForImport(db, smallId, undefined, 120_000);
+  expect(small.status).toBe('completed');
+  expect(small.registered).toBe(1);
+  // B's import finished while A's was still running: it did not wait behind it.
+  const [bigThen] = await db.select().from(imports).where(eq(imports.id, bigId));
+  expect(bigThen.status).toBe('running');
+  expect(bigThen.processedRows).toBeLessThan(rows);
+  expect(bigThen.finishedAt).toBeNull();
+
+  // A second worker process takes a share of the slices.
+  startWorkerProcess({ WORKER_CONCURRENCY: '1', IMPORT_SLICE_MS: '500' });
+  await expectExact(bigId, rows, big);
+  // Both worker processes ran slices of the large import.
+  const queue = new Queue('ingest', { connection: { url: env.redisUrl }, prefix: bullPrefix(env.prefix) });
+  try {
+    const slices = (await queue.getJobs(['completed'], 0, -1)).filter((j) => (j.data as { importId: string }).importId === bigId);
+    expect(slices.length).toBeGreaterThan(2);
+    expect(new Set(slices.map((j) => j.processedBy)).size).toBe(2);
+  } finally {
+    await queue.close();
+  }
+}, 300_000);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { eq } from 'drizzle-orm';
-import { createQueues, type QueueClient } from '../../common/queues';
+import { createQueues, ingestJobId, type QueueClient } from '../../common/queues';
 import type { ImportMapping } from '../../common/import-mapping';
 import { createImport } from '../../db/access/imports';
 import { authenticateToken, type Actor } from '../../db/auth';
@@ -62,7 +62,7 @@ export async function startImport(
     },
     client
   );
-  await queues.enqueue('ingest', 'import', { owner: { userId: actor.user.id, organizationId: actor.organization!.id }, importId: row.id }, { jobId: row.id });
+  await queues.enqueue('ingest', 'import', { owner: { userId: actor.user.id, organizationId: actor.organization!.id }, importId: row.id }, { jobId: ingestJobId(row) });
   return row.id;
 }
 
@@ -103,3 +103,17 @@ export const smilesMapping = (extra: Partial<ImportMapping> = {}): ImportMapping
   properties: [{ column: 'ic50', name: 'IC50', unit: 'nM' }],
   ...extra
 });
+
+/**
+ * A gzip bomb: a CSV header, then one compressed 16 MB run of rows repeated
+ * as gzip members (gunzip reads concatenated members as one stream). A few
+ * MB on disk that expand to `expandedBytes`, made in well under a second.
+ */
+export function gzipBomb(expandedBytes: number): Buffer {
+  // Long runs of one character compress best (deflate tops out near 1,000:1).
+  const line = `${'C'.repeat(4000)},alkane,K-1,1\n`;
+  const runBytes = 16 * 1024 * 1024;
+  const member = gzipSync(Buffer.from(line.repeat(Math.floor(runBytes / line.length))), { level: 9 });
+  const members = Math.ceil(expandedBytes / runBytes);
+  return Buffer.concat([gzipSync(Buffer.from('smiles,name,sponsor_id,ic50\n')), ...Array.from({ length: members }, () => member)]);
+}

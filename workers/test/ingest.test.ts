@@ -71,7 +71,9 @@ describe('importing a CSV', () => {
     const full = await getMolecule(db, actor, phenol.data[0].id);
     expect(full.canonical_smiles).toBe('Oc1ccccc1');
     expect(full.name).toBe('Phenol');
-    expect(full.identifiers.map((i) => i.value).sort()).toEqual(['SP-1', 'SP-2']);
+    expect(full.identifiers.filter((i) => i.label === 'sponsor_id').map((i) => i.value).sort()).toEqual(['SP-1', 'SP-2']);
+    // The second row's name is kept as a synonym (it used to be dropped).
+    expect(full.identifiers.filter((i) => i.label === 'synonym').map((i) => i.value)).toEqual(['Phenol again']);
     expect(full.properties.map((p) => p.value).sort()).toEqual([12.5, 13]);
     expect(full.average_mw).toBeCloseTo(94.11, 1);
     expect(full.descriptors_pending).toBe(false);
@@ -146,7 +148,7 @@ describe('revert and cancel', () => {
     const left = await listMolecules(db, actor, {}, { page: 1, pageSize: 50 });
     expect(left.data.map((m) => m.canonical_smiles).sort()).toEqual(['CCCC', 'CCN']);
     const ethylamine = await getMolecule(db, actor, left.data.find((m) => m.canonical_smiles === 'CCN')!.id);
-    expect(ethylamine.identifiers.map((i) => i.value)).toEqual(['B-1']);
+    expect(ethylamine.identifiers.map((i) => `${i.label}:${i.value}`).sort()).toEqual(['sponsor_id:B-1', 'synonym:ethylamine again']);
     expect(ethylamine.properties.map((p) => p.value)).toEqual([5]);
     await expect(revertImport(db, actor, firstId, client)).rejects.toMatchObject({ code: 'CONFLICT' });
   });

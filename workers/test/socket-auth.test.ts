@@ -7,9 +7,9 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orgRoom, userRoom } from '../../common/realtime-events';
-import { hashToken } from '../../db/auth';
+import { createSession, hashToken } from '../../db/auth';
 import { closeDb, type Db } from '../../db/client';
-import { sessions } from '../../db/schema';
+import { apiTokens, sessions } from '../../db/schema';
 import {
   apiTokenFor,
   connect,
@@ -119,3 +119,48 @@ describe('socket.io authentication', () => {
     await accepted({ token: carol.token, origin: 'https://evil.example' });
   });
 });
+
+/** The socket's `access:ended` notice and the disconnect that follows it. */
+function ended(socket: TestSocket) {
+  return Promise.all([
+    new Promise<{ reason: string; message: string }>((resolve) => socket.once('access:ended', resolve)),
+    new Promise<string>((resolve) => socket.once('disconnect', resolve))
+  ]);
+}
+
+describe('socket.io follows access changes on open sockets', () => {
+  it('disconnects a socket whose session is signed out, with the reason, and keeps the user’s other sessions', async () => {
+    const other = await createTestUser(db, 'signout');
+    try {
+      const { token: second } = await createSession(db, other.id, { organizationId: other.organizationId });
+      const leaving = await accepted({ token: other.token });
+      const staying = await accepted({ token: second });
+      const gone = ended(leaving);
+      await db.delete(sessions).where(eq(sessions.id, hashToken(other.token)));
+      const [notice, reason] = await gone;
+      expect(notice).toEqual({ reason: 'signed-out', message: 'You were signed out. Sign in again to keep working.' });
+      expect(reason).toBe('io server disconnect');
+      const inUserRoom = await server.attached.io.local.in(userRoom(other.id)).fetchSockets();
+      expect(inUserRoom.map((s) => s.id)).toEqual([staying.id]);
+    } finally {
+      await deleteTestUsers(db, [other]);
+    }
+  });
+
+  it('disconnects a socket whose API token is revoked', async () => {
+    const other = await createTestUser(db, 'revoke');
+    try {
+      const token = await apiTokenFor(db, other);
+      const socket = await accepted({ token });
+      const gone = ended(socket);
+      await db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.tokenHash, hashToken(token)));
+      const [notice, reason] = await gone;
+      expect(notice.reason).toBe('token-revoked');
+      expect(reason).toBe('io server disconnect');
+      expect(await server.attached.io.local.in(userRoom(other.id)).fetchSockets()).toEqual([]);
+    } finally {
+      await deleteTestUsers(db, [other]);
+    }
+  });
+});
+

@@ -41,6 +41,8 @@ class Realtime {
   notifications = $state<LiveNotification[]>([]);
   unread = $state(0);
   jobs = $state<Record<string, JobProgress>>({});
+  /** Why the server ended this tab's live channel (signed out elsewhere, token revoked); null while it is fine. */
+  ended = $state<string | null>(null);
   #socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
 
   start(initial: { notifications: LiveNotification[]; unread: number }) {
@@ -51,6 +53,8 @@ class Realtime {
     this.#socket = socket;
     socket.on('connect', () => (this.connected = true));
     socket.on('disconnect', () => (this.connected = false));
+    // The server disconnects right after this and socket.io does not reconnect a server-side disconnect.
+    socket.on('access:ended', ({ message }) => (this.ended = message));
     socket.on('notification', (n) => {
       this.notifications = [{ ...n, read_at: null } as LiveNotification, ...this.notifications].slice(0, 50);
       this.unread += 1;

@@ -97,8 +97,16 @@ export class BoardSession {
   /** Local changes the server has not acknowledged yet. */
   unsynced = $state(0);
   refused = $state<string | null>(null);
-  /** Scope the server granted: 'read-write' or 'readonly'. */
+  /** Scope the server granted: 'read-write' or 'readonly' (also set when access is lowered while open). */
   scope = $state<string | null>(null);
+  /**
+   * The collab-server changed this connection's access while it was open
+   * (common/collab-notices.ts `access`): its message, for the page. With
+   * `accessEnded` the board is closed (signed out, access removed); without,
+   * it is read-only from then on.
+   */
+  accessMessage = $state<string | null>(null);
+  accessEnded = $state(false);
 
   lanes = $state.raw<Lane[]>([]);
   /** Card ids per lane id, in board order. Untouched lanes keep their array. */
@@ -248,7 +256,9 @@ export class BoardSession {
       },
       onAwarenessChange: () => this.#readPeers(),
       onStateless: ({ payload }) => {
-        if (parseCollabNotice(payload)?.type === 'stored') this.stored++;
+        const notice = parseCollabNotice(payload);
+        if (notice?.type === 'stored') this.stored++;
+        else if (notice?.type === 'access') this.#accessChanged(notice.access, notice.message);
       }
     });
     this.provider.setAwarenessField('user', this.me);
@@ -257,6 +267,18 @@ export class BoardSession {
     this.provider.setAwarenessField('cursor', null);
 
     void this.loadMolecules();
+  }
+
+  /** Read-only from now on, or closed: the server has already stopped applying this client's edits. */
+  #accessChanged(access: 'read' | 'none', message: string) {
+    this.accessMessage = message;
+    this.scope = 'readonly';
+    if (access === 'none') {
+      this.accessEnded = true;
+      this.refused = message;
+      // The server closed this document; reconnecting would only be refused again.
+      this.provider.disconnect();
+    }
   }
 
   get connection(): ConnectionState {

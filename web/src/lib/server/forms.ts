@@ -32,8 +32,5 @@ export function failFromError(err: unknown, values: Record<string, string>) {
   return fail(err.status, { values, errors, message: err.message, code: err.code, retryAfter: err.headers['Retry-After'] ?? null });
 }
 
-/** Only same-site paths are followed after sign-in (no open redirects). */
-export function safeRedirect(target: string | null | undefined, fallback = '/'): string {
-  if (!target || !target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\')) return fallback;
-  return target;
-}
+/** Only same-origin paths are followed after sign-in (no open redirects): see redirect-target.ts. */
+export { safeRedirect } from './redirect-target';

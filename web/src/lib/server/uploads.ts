@@ -53,6 +53,8 @@ export async function receiveUpload(
 
   const parser = busboy({
     headers: { 'content-type': type },
+    // RFC 7578: browsers send the file name as raw UTF-8 bytes; busboy's default (latin1) garbles "分子 🧪.csv".
+    defParamCharset: 'utf8',
     limits: { fileSize: opts.maxBytes, files: 1, fields: 20, fieldSize: 1024 * 1024 }
   });
   const fileDone: Promise<void>[] = [];

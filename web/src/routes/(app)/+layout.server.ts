@@ -1,7 +1,14 @@
+import { error } from '@sveltejs/kit';
 import { listNotifications, unreadCount } from '$db/access/notifications';
 import { getDb, getEnv } from '$lib/server/context';
+import { serviceUnavailable, wasUnavailable } from '$lib/server/unavailable';
 
 export const load = async ({ locals }) => {
+  // The session could not be checked (Postgres unreachable): say so rather than ask to sign in.
+  if (wasUnavailable(locals)) {
+    const unavailable = serviceUnavailable();
+    error(503, { message: unavailable.message, code: unavailable.code });
+  }
   const actor = locals.actor!; // hooks.server.ts redirects anonymous visitors to /login
   const [notifications, unread] = await Promise.all([
     listNotifications(getDb(), actor.user.id, { limit: 20 }),

@@ -104,3 +104,14 @@ export function fmtDuration(ms: number | null | undefined): string {
 }
 
 export const plural = (n: number, one: string, many = one + 's') => `${fmtInt(n)} ${n === 1 ? one : many}`;
+
+/**
+ * What a pager shows: "No molecules", "1 molecule", "24 molecules" when everything fits on the
+ * page, "51 of 51 molecules" for a lone last row, "1–50 of 1,234 molecules" otherwise.
+ */
+export function fmtRange(first: number, last: number, total: number, one: string, many = one + 's'): string {
+  if (total === 0) return `No ${many}`;
+  if (first <= 1 && last >= total) return plural(total, one, many);
+  const shown = first === last ? fmtInt(first) : `${fmtInt(first)}–${fmtInt(last)}`;
+  return `${shown} of ${fmtInt(total)} ${total === 1 ? one : many}`;
+}

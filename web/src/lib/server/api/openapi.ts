@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import * as s from './schemas';
-import { registerMoleculeRequest, saveTemplateRequest } from './registry-schemas';
+import { importDuplicate, registerMoleculeRequest, saveTemplateRequest } from './registry-schemas';
 import { importMappingSchema } from '$common/import-mapping';
 import { addLibraryMoleculesRequest, createLibraryRequest, shareLibraryRequest, updateLibraryRequest } from './library-schemas';
 
@@ -55,6 +55,12 @@ export const operations: Operation[] = [
     description: 'Returns `url` once; the link is valid for 7 days and one use.', body: s.createInvitationRequest,
     ok: { status: 201, schema: data(s.invitation.extend({ token: z.string(), url: z.string() })), description: 'Created' }, errors: [400, 401, 403, 404] },
   { method: 'delete', path: '/organizations/{id}/invitations/{invitationId}', tag: 'Organisations', summary: 'Revoke an invitation (admin)', ok: { status: 200, description: 'Revoked' }, errors: [401, 403, 404] },
+  { method: 'get', path: '/audit/verification', tag: 'Audit', summary: "Verify the active organisation's audit trail (admin)",
+    description: 'Recomputes the hash chain and checks it against every signed checkpoint: a rewritten, truncated or forged history answers `status: "broken"` with where and why.',
+    ok: { status: 200, schema: s.auditVerificationResponse, description: 'The verification' }, errors: [401, 403] },
+  { method: 'post', path: '/audit/checkpoints', tag: 'Audit', summary: 'Verify and sign the audit chain now (admin)',
+    description: 'Checkpoints are also written every 10 minutes. An intact chain with new events gets a signed checkpoint; a broken one is refused with 409.',
+    ok: { status: 201, schema: s.auditCheckpointResponse, description: 'Verified; `checkpoint` is null when the newest already covers the head' }, errors: [401, 403, 409, 503] },
   { method: 'get', path: '/invitations/{token}', tag: 'Organisations', public: true, summary: 'What an invitation link offers', ok: { status: 200, description: 'Organisation and role' }, errors: [404, 409] },
   { method: 'post', path: '/invitations/{token}/accept', tag: 'Organisations', summary: 'Join the organisation of an invitation', ok: { status: 200, description: 'Joined' }, errors: [401, 403, 404, 409] },
   { method: 'get', path: '/notifications', tag: 'Notifications', summary: 'Latest notifications; `meta.total` is the unread count', ok: { status: 200, schema: data(z.array(s.notification)), description: 'Notifications' }, errors: [401] },
@@ -84,14 +90,14 @@ export const operations: Operation[] = [
     multipart: { required: ['file'], fields: { file: { description: 'The start of a CSV, TSV or SDF file (optionally gzip)', binary: true } } },
     ok: { status: 200, description: 'Preview' }, errors: [400, 401, 413] },
   { method: 'post', path: '/imports', tag: 'Imports', summary: 'Upload a CSV, TSV or SDF file (optionally gzip) and queue its import',
-    description: 'The file is streamed to disk and imported by the workers; follow it with GET /imports/{id} or socket.io `job:progress`. Without `mapping` the suggested mapping is used. Over the size limit: 413 naming the limit.',
+    description: 'The file is streamed to disk and imported by the workers; follow it with GET /imports/{id} or socket.io `job:progress`. Without `mapping` the suggested mapping is used. Over the size limit: 413 naming the limit (a gzip file that expands past IMPORT_MAX_EXPANDED_BYTES or IMPORT_MAX_EXPANSION_RATIO fails its import with PAYLOAD_TOO_LARGE naming the limit). Job queue unavailable: 503, nothing queued.',
     multipart: { required: ['file'], fields: {
       file: { description: 'The file', binary: true },
       mapping: { description: 'JSON column mapping: ' + JSON.stringify(z.toJSONSchema(importMappingSchema, { io: 'input', unrepresentable: 'any' })) },
       template_id: { description: 'Use a saved import template instead of `mapping`' },
       library_id: { description: 'Add the registered molecules to this library' }
     } },
-    ok: { status: 202, description: '`{ data: { id, status } }`' }, errors: [400, 401, 403, 413] },
+    ok: { status: 202, description: '`{ data: { id, status } }`' }, errors: [400, 401, 403, 413, 503] },
   { method: 'get', path: '/imports', tag: 'Imports', summary: 'Imports of the active organisation, newest first', query: { page: 'Page', page_size: 'Rows per page' }, ok: { status: 200, description: 'Imports' }, errors: [401] },
   { method: 'get', path: '/imports/{id}', tag: 'Imports', summary: 'Status and counts: total_rows, processed_rows, registered, duplicates, invalid',
     description: '`status` is queued | running | completed | failed | cancelled | reverted; `registered + duplicates + invalid == total_rows` once completed.',
@@ -99,7 +105,11 @@ export const operations: Operation[] = [
   { method: 'get', path: '/imports/{id}/errors', tag: 'Imports', summary: 'Rejected rows: row number, raw input, reason (JSON, or CSV with format=csv)',
     query: { format: '`json` (default) or `csv`', page: 'Page (JSON)', page_size: 'Rows per page (JSON)' }, produces: ['application/json', 'text/csv'],
     ok: { status: 200, description: 'Rejected rows' }, errors: [401, 404] },
-  { method: 'post', path: '/imports/{id}/cancel', tag: 'Imports', summary: 'Ask a queued or running import to stop after its current chunk', ok: { status: 200, description: 'Cancel requested' }, errors: [401, 403, 404, 409] },
+  { method: 'get', path: '/imports/{id}/duplicates', tag: 'Imports', summary: 'Rows that matched an already-registered molecule, with the registry number each matched',
+    query: { page: 'Page', page_size: 'Rows per page (at most 500)' },
+    ok: { status: 200, schema: data(z.array(importDuplicate)), description: 'Duplicate rows in row order; `meta.total` counts them all' }, errors: [401, 404] },
+  { method: 'post', path: '/imports/{id}/cancel', tag: 'Imports', summary: 'Stop a queued or running import: at once when no worker is on it, else after its current chunk',
+    description: 'Molecules already registered stay and still get their descriptors; revert removes them.', ok: { status: 200, description: 'Cancelled or cancel requested' }, errors: [401, 403, 404, 409] },
   { method: 'post', path: '/imports/{id}/revert', tag: 'Imports', summary: 'Undo an import: remove the molecules it created (unless referenced elsewhere) and the identifiers and values it added',
     ok: { status: 200, description: 'Reverted' }, errors: [401, 403, 404, 409] },
   { method: 'get', path: '/import-templates', tag: 'Imports', summary: "The organisation's saved column mappings", ok: { status: 200, description: 'Templates' }, errors: [401] },

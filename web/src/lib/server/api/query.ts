@@ -1,6 +1,7 @@
 /** Query-string parsing shared by list endpoints; bad values are 400 VALIDATION_ERROR naming the parameter. */
 import { AppError } from '$common/errors';
 import { parseFilter, type MoleculeQuery } from '$db/access/molecules';
+import { chemistry } from '$lib/server/chemistry';
 
 export function parsePage(url: URL, defaults: { pageSize: number; max: number } = { pageSize: 50, max: 200 }) {
   const int = (name: string, fallback: number, min: number, max: number) => {
@@ -24,4 +25,36 @@ export function moleculeQueryFromUrl(url: URL): MoleculeQuery {
     ids: ids ? ids.split(',').map((s) => s.trim()).filter(Boolean) : null,
     filters: url.searchParams.getAll('filter').filter(Boolean).map(parseFilter)
   };
+}
+
+/** Characters a SMILES can be written with; anything else (spaces, commas, …) is text only. */
+const SMILES_ALPHABET = /^[A-Za-z0-9@+\-[\]()=#$%\\/.:*~]+$/;
+const MAX_STRUCTURE_QUERY = 2000;
+/** Recent `q` → InChIKey (or null), so paging through one search parses it once. */
+const structureKeys = new Map<string, string | null>();
+const STRUCTURE_KEYS_KEPT = 500;
+
+/**
+ * `q` read as a structure, standardised the way registration does (largest
+ * organic fragment, RDKit's canonical form) and reduced to its InChIKey, so a
+ * search finds a molecule in any SMILES spelling (`Cn1cnc2c1c(=O)n(C)c(=O)n2C`
+ * finds caffeine). The rule for words that also parse as SMILES (`CO`, `NO`,
+ * `CCO`): the structure is an extra match beside the text match, never
+ * instead of it, so such a word still finds every name and identifier it
+ * finds as text, plus that one structure.
+ */
+export async function withStructureKey(query: MoleculeQuery): Promise<MoleculeQuery> {
+  const q = query.q?.trim();
+  if (!q || q.length > MAX_STRUCTURE_QUERY || !SMILES_ALPHABET.test(q)) return { ...query, structureKey: null };
+  let key = structureKeys.get(q);
+  if (key === undefined) {
+    const chem = await chemistry();
+    const structure = chem.registerStructure(q, 'smiles');
+    key = structure.ok ? structure.inchikey : null;
+    if (structureKeys.size >= STRUCTURE_KEYS_KEPT) structureKeys.delete(structureKeys.keys().next().value!);
+  } else {
+    structureKeys.delete(q);
+  }
+  structureKeys.set(q, key);
+  return { ...query, structureKey: key };
 }

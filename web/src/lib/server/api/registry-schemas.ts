@@ -26,3 +26,16 @@ export const saveTemplateRequest = z
   .meta({ id: 'SaveImportTemplateRequest' });
 
 export { importMappingSchema };
+
+/** One row of GET /imports/{id}/duplicates (db/access/imports.ts `listImportDuplicates`). */
+export const importDuplicate = z
+  .object({
+    row_number: z.number().int(),
+    molecule_id: z.uuid(),
+    registry_number: z.string().meta({ example: 'CX-000123' }),
+    name: z.string().nullable(),
+    canonical_smiles: z.string(),
+    same_as_row: z.number().int().nullable().meta({ description: 'The earlier row of this import that registered the molecule; null when it was registered before' })
+  })
+  .meta({ id: 'ImportDuplicate' });
+export type ImportDuplicate = z.infer<typeof importDuplicate>;

@@ -7,6 +7,7 @@
 import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
 import { z } from 'zod';
 import { AppError, validationError } from '$common/errors';
+import { isDependencyDown, serviceUnavailable } from '../unavailable';
 
 export type Meta = { page: number; page_size: number; total: number };
 
@@ -21,9 +22,26 @@ export function errorResponse(err: unknown): Response {
     const e = validationError(err.issues);
     return json(e.toJSON(), { status: 400 });
   }
+  if (isBodyTooLarge(err)) return errorResponse(payloadTooLarge());
+  if (isDependencyDown(err)) {
+    console.error('[web] dependency unavailable:', err instanceof Error ? err.message || err.name : err);
+    return errorResponse(serviceUnavailable());
+  }
   console.error('[web] unhandled error in API:', err);
   return json({ error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; it has been logged' } }, { status: 500 });
 }
+
+/**
+ * Reading a body past the limit fails inside adapter-node with its own error
+ * class (status 413), or with the one web/server.ts raises for chunked bodies:
+ * either way it is the client's too-large body, not our fault.
+ */
+function isBodyTooLarge(err: unknown): boolean {
+  return !!err && typeof err === 'object' && (err as { status?: unknown }).status === 413;
+}
+
+export const payloadTooLarge = () =>
+  new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large for this route');
 
 export function endpoint<E extends RequestEvent>(fn: (event: E) => Promise<Response> | Response): (event: E) => Promise<Response> {
   return async (event) => {

@@ -114,3 +114,35 @@ export const healthResponse = z.object({
     checks: z.record(z.string(), z.enum(['ok', 'fail']))
   })
 });
+
+// ---------------------------------------------------------------- audit trail
+
+const auditProblem = z.object({
+  /** The event where the chain breaks, or the one a failing checkpoint names. */
+  event_id: z.number().int().nullable(),
+  checkpoint_id: z.number().int().nullable(),
+  reason: z.string()
+});
+export const auditVerification = z
+  .object({
+    organization_id: uuid,
+    /** The chain recomputes and agrees with every checkpoint. */
+    status: z.enum(['ok', 'broken']),
+    events: z.number().int(),
+    head: z.object({ event_id: z.number().int(), hash: z.string() }).nullable(),
+    checkpoints_checked: z.number().int(),
+    newest_checkpoint: z
+      .object({ id: z.number().int(), last_event_id: z.number().int(), event_count: z.number().int(), created_at: z.string() })
+      .nullable(),
+    /** Events after the newest checkpoint: covered by the chain only, until the next checkpoint. */
+    events_after_newest_checkpoint: z.number().int(),
+    /** False when the server has no AUDIT_CHECKPOINT_KEY: checkpoints are then not checked. */
+    anchored: z.boolean(),
+    /** Where and why, when broken; the first break of the chain, then each failing checkpoint. */
+    problems: z.array(auditProblem)
+  })
+  .meta({ id: 'AuditVerification' });
+export const auditVerificationResponse = z.object({ data: auditVerification });
+export const auditCheckpointResponse = z.object({
+  data: z.object({ verification: auditVerification, checkpoint: z.object({ id: z.number().int(), last_event_id: z.number().int(), event_count: z.number().int() }).nullable() })
+});

@@ -7,6 +7,7 @@ import { failFromError, formValues, zodFieldErrors } from '$lib/server/forms';
 import { signupRequest } from '$lib/server/api/schemas';
 import { setSessionCookie } from '$lib/server/session-cookie';
 import { notifyMemberJoined } from '$lib/server/notify';
+import { unavailableAsAppError } from '$lib/server/unavailable';
 
 export const load = async ({ params, locals }) => {
   try {
@@ -27,7 +28,7 @@ export const actions = {
       const joined = await acceptInvitation(getDb(), event.locals.actor, event.params.token, clientInfo(event));
       await notifyMemberJoined({ organization: joined.organization, role: joined.role, joiner: event.locals.actor!.user });
     } catch (err) {
-      return failFromError(err, {});
+      return failFromError(unavailableAsAppError(err), {});
     }
     redirect(303, '/');
   },
@@ -43,7 +44,7 @@ export const actions = {
       session = joined.session;
       await notifyMemberJoined({ organization: joined.organization, role: joined.role, joiner: joined.user });
     } catch (err) {
-      return failFromError(err, values);
+      return failFromError(unavailableAsAppError(err), values);
     }
     setSessionCookie(event.cookies, session.token, session.expiresAt);
     redirect(303, '/');

@@ -82,6 +82,8 @@ export const actions = {
       }
       throw toHttpError(err);
     }
-    redirect(303, `/registry/${molecule.id}?registered=${molecule.created ? 'new' : 'existing'}`);
+    // A name given for a structure already registered under another is kept as a synonym; say so.
+    const synonym = !molecule.created && values.name && values.name.toLowerCase() !== (molecule.name ?? '').toLowerCase() ? `&synonym=${encodeURIComponent(values.name)}` : '';
+    redirect(303, `/registry/${molecule.id}?registered=${molecule.created ? 'new' : 'existing'}${synonym}`);
   }
 };

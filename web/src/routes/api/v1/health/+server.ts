@@ -5,30 +5,43 @@ import { getDb, getRedis } from '$lib/server/context';
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms))]);
 
-/** Liveness and dependencies: 200 when every check passes, 503 naming the failing one. */
+type Check = 'ok' | 'fail';
+
+/**
+ * Liveness and dependencies: 200 when every check passes, 503 naming the
+ * failing ones. Anyone may call it (load balancers do), so a failing check
+ * says only its name and status: the dependency's own error (host names,
+ * ports, users) goes to the log, not to the caller.
+ */
 export const GET = async () => {
-  const checks: Record<string, 'ok' | 'fail'> = {};
-  const errors: Record<string, string> = {};
-  await Promise.all([
-    withTimeout(getDb().execute(sql`select 1`), 2000)
-      .then(() => (checks.database = 'ok'))
-      .catch((e: Error) => ((checks.database = 'fail'), (errors.database = e.message))),
-    withTimeout(getRedis().ping(), 2000)
-      .then(() => (checks.redis = 'ok'))
-      .catch((e: Error) => ((checks.redis = 'fail'), (errors.redis = e.message)))
-  ]);
-  const failing = Object.keys(errors);
+  const probes: Record<string, () => Promise<unknown>> = {
+    database: () => getDb().execute(sql`select 1`),
+    redis: () => getRedis().ping()
+  };
+  const checks: Record<string, Check> = {};
+  await Promise.all(
+    Object.entries(probes).map(([name, probe]) =>
+      withTimeout(probe(), 2000).then(
+        () => void (checks[name] = 'ok'),
+        (err: Error) => {
+          checks[name] = 'fail';
+          console.error(`[web] health: ${name} failed:`, err?.message || err);
+        }
+      )
+    )
+  );
+  const failing = Object.keys(checks).filter((name) => checks[name] === 'fail');
   if (failing.length) {
     return json(
       {
         error: {
           code: 'SERVICE_UNAVAILABLE',
           message: `Unhealthy: ${failing.join(', ')}`,
-          details: failing.map((field) => ({ field, message: errors[field] })),
+          details: failing.map((field) => ({ field, message: 'unavailable' })),
           checks
         }
       },
-      { status: 503, headers: { 'Cache-Control': 'no-store' } }
+      { status: 503, headers: { 'Cache-Control': 'no-store', 'Retry-After': '10' } }
     );
   }
   return json({ data: { status: 'ok', checks } }, { headers: { 'Cache-Control': 'no-store' } });

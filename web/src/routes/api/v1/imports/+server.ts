@@ -4,7 +4,8 @@ import { requireLibrary } from '$db/access/libraries';
 import { AppError } from '$common/errors';
 import { importMappingSchema, type ImportMapping } from '$common/import-mapping';
 import { requireRole } from '$db/access/authorize';
-import { createImport, getTemplate, listImports, presentImport } from '$db/access/imports';
+import { abandonImport, createImport, getTemplate, listImports, presentImport } from '$db/access/imports';
+import { ingestJobId } from '$common/queues';
 import { getDb, getEnv, getQueues } from '$lib/server/context';
 import { endpoint, ok } from '$lib/server/api/respond';
 import { parsePage } from '$lib/server/api/query';
@@ -80,13 +81,20 @@ export const POST = endpoint(async (event) => {
       },
       clientInfo(event)
     );
-    // The job id is the import id: enqueueing twice cannot start two imports of one file.
-    await getQueues().enqueue(
-      'ingest',
-      'import',
-      { owner: { userId: actor.user.id, organizationId: actor.organization.id }, importId: row.id },
-      { jobId: row.id }
-    );
+    // The job id says where the import stands (ingestJobId): enqueueing twice cannot start two imports of one file.
+    try {
+      await getQueues().enqueue(
+        'ingest',
+        'import',
+        { owner: { userId: actor.user.id, organizationId: actor.organization.id }, importId: row.id },
+        { jobId: ingestJobId(row) }
+      );
+    } catch (err) {
+      // Redis is down: say so now (503) rather than leave an import queued that no worker will hear of.
+      const reason = err instanceof AppError ? err : new AppError('SERVICE_UNAVAILABLE', 'The job queue is unavailable; try again in a moment');
+      await abandonImport(getDb(), row.id, { code: reason.code, message: reason.message });
+      throw reason;
+    }
     return ok(presentImport(row, { id: actor.user.id, name: actor.user.name }), { status: 202 });
   } catch (err) {
     await rm(upload.path, { force: true });
