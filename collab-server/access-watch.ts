@@ -8,7 +8,7 @@
  *    LISTENs itself);
  *  - a timer at the connection's session / API token expiry;
  *  - after the listener reconnected (events may have been missed), and every
- *    `sweepMs` as a safety net, every connection.
+ *    60 s as a safety net, every connection (`followAccessEvents`).
  * A re-check runs the same two steps as the first check: `authenticateToken`
  * with the connection's credential (kept in the context under a symbol, so
  * it is never logged or serialised) and the kind's `authorize`. Read access
@@ -21,7 +21,7 @@
  */
 import type { Connection, Extension } from '@hocuspocus/server';
 import { eq } from 'drizzle-orm';
-import type { AccessEvent, AccessEventListener } from '../common/access-events';
+import { followAccessEvents, type AccessEvent } from '../common/access-events';
 import { accessLossMessage, accessNotice, type AccessLossReason } from '../common/collab-notices';
 import { authenticateToken, type Actor } from '../db/auth';
 import type { Db } from '../db/client';
@@ -48,10 +48,6 @@ export interface AccessChange {
 export interface AccessWatchOptions {
   db: Db;
   kinds: readonly DocumentKind[];
-  /** Null: only expiry timers and the sweep. */
-  listener: AccessEventListener | null;
-  /** Re-check every connection this often (safety net). */
-  sweepMs: number;
   log: { warn(...args: unknown[]): void; error(...args: unknown[]): void };
   /** Told after a connection was downgraded or closed. */
   onChange?(change: AccessChange): void;
@@ -74,7 +70,7 @@ function concerns(event: AccessEvent, connection: Connection, ctx: WatchedContex
   }
 }
 
-export function accessWatch(opts: AccessWatchOptions): Extension & { recheckAll(): Promise<void>; stop(): void } {
+export function accessWatch(opts: AccessWatchOptions): Extension & { ready: Promise<void>; stop(): Promise<void> } {
   const { db, kinds, log } = opts;
   /** Client connections with a credential, and their expiry timers. */
   const watched = new Map<Connection, NodeJS.Timeout | null>();
@@ -162,26 +158,14 @@ export function accessWatch(opts: AccessWatchOptions): Extension & { recheckAll(
     again.delete(connection);
   }
 
-  async function recheckAll() {
-    await Promise.all([...watched.keys()].map((c) => recheck(c)));
-  }
+  const following = followAccessEvents(
+    { pool: db.$client, applicationName: 'crosslink-collab-access', log },
+    { connections: () => watched.keys(), concerns: (event, connection) => concerns(event, connection, contextOf(connection)), recheck }
+  );
 
-  const onAccess = (event: AccessEvent) => {
-    for (const connection of watched.keys()) {
-      if (concerns(event, connection, contextOf(connection))) void recheck(connection);
-    }
-  };
-  const onResync = () => void recheckAll();
-  opts.listener?.events.on('access', onAccess);
-  opts.listener?.events.on('resync', onResync);
-  const sweep = setInterval(() => void recheckAll(), opts.sweepMs);
-  sweep.unref();
-
-  function stop() {
-    clearInterval(sweep);
-    opts.listener?.events.off('access', onAccess);
-    opts.listener?.events.off('resync', onResync);
+  async function stop() {
     for (const connection of [...watched.keys()]) unwatch(connection);
+    await following.close();
   }
 
   return {
@@ -196,9 +180,9 @@ export function accessWatch(opts: AccessWatchOptions): Extension & { recheckAll(
       await armExpiry(connection, ctx.actor);
     },
     async onDestroy() {
-      stop();
+      await stop();
     },
-    recheckAll,
+    ready: following.ready,
     stop
   };
 }

@@ -78,13 +78,27 @@ export function refuseClientMessage(data: Uint8Array, document: LiveDocument, wh
   }
 }
 
+/** The Yjs update a Sync message carries (read past its document name and type), or null for a sync step 1. */
+function readSyncUpdate(message: IncomingMessage): Uint8Array | null {
+  const syncType = message.readVarUint();
+  return syncType === SYNC_STEP_2 || syncType === SYNC_UPDATE ? message.readVarUint8Array() : null;
+}
+
+/** The Yjs update a client's sync step 2 / update message carries, else null (the update log's input; the guard has checked it decodes). */
+export function clientUpdate(data: Uint8Array): Uint8Array | null {
+  const message = new IncomingMessage(data);
+  message.readVarString();
+  const type = message.readVarUint();
+  return type === MessageType.Sync || type === MessageType.SyncReply ? readSyncUpdate(message) : null;
+}
+
 function refuseSyncMessage(message: IncomingMessage, document: Y.Doc, who: ConnectionIdentity | null): MessageRefusal | null {
   let structs: ReturnType<typeof Y.decodeUpdate>['structs'];
   try {
-    const syncType = message.readVarUint();
-    if (syncType !== SYNC_STEP_2 && syncType !== SYNC_UPDATE) return null;
+    const update = readSyncUpdate(message);
+    if (!update) return null;
     // Parses every struct and the delete set without touching any document.
-    structs = Y.decodeUpdate(message.readVarUint8Array()).structs;
+    structs = Y.decodeUpdate(update).structs;
   } catch {
     return 'corrupt-update';
   }

@@ -26,8 +26,9 @@
  *   debounced (`debounceMs`, env COLLAB_DEBOUNCE_MS, capped by
  *   `maxDebounceMs`) for the projection and history; a crash (SIGKILL) loses
  *   no acknowledged edit, and the history written after it still credits
- *   each change to its author. Resent edits keep their author by Yjs client
- *   id (authorship.ts).
+ *   each change to its author (the rows carry them). What a client resends
+ *   after a restart is already in the replayed document, so it stays its
+ *   author's rather than becoming the resender's.
  * - Guards: WebSocket messages over `maxMessageBytes` (default 2 MiB) close the
  *   socket with 1009 before they are buffered; Yjs updates that do not decode
  *   close it with 1007 before they are applied (a truncated update would
@@ -71,7 +72,6 @@ import { Semaphore } from 'async-mutex';
 import { eq, sql } from 'drizzle-orm';
 import { Redis as IORedis } from 'ioredis';
 import * as Y from 'yjs';
-import { clientConfigOf, listenAccessEvents, type AccessEventListener } from '../common/access-events';
 import { storedNotice } from '../common/collab-notices';
 import { collabEnvSchema } from '../common/env';
 import { AppError } from '../common/errors';
@@ -159,11 +159,6 @@ export interface CollabServerOptions {
   projectors?: Readonly<Record<string, Projector>>;
   /** Largest accepted WebSocket message. Default 2 MiB. */
   maxMessageBytes?: number;
-  /**
-   * The durable update log (update-log.ts). Default true; false leaves edits in
-   * memory until the debounced store (tests and the benchmark compare the two).
-   */
-  updateLog?: boolean;
   /** Documents stored at the same time (each a Postgres transaction). Default 4. */
   concurrentStores?: number;
   /** Waits between store attempts; attempts = length + 1. Default [250, 1000]. */
@@ -182,12 +177,6 @@ export interface CollabServerOptions {
    * refused (cross-site WebSocket hijacking).
    */
   allowedOrigins?: readonly string[];
-  /**
-   * Re-checking open connections when access changes (access-watch.ts).
-   * Default: LISTEN for access events on a connection of its own (settings
-   * from `db`'s pool) and sweep every 60 s. `false` switches it off.
-   */
-  accessWatch?: false | { listener?: AccessEventListener | null; sweepMs?: number };
 }
 
 export interface CollabServer {
@@ -261,10 +250,8 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
   const changeLog = new Map<string, RecordedChange[]>();
   const durable = durableUpdates({
     db,
-    log: opts.updateLog ?? true,
     logger: log,
     authorOf: (context) => actorUserId((context as Partial<CollabContext> | undefined)?.actor),
-    isRemote: (origin) => !!redis && origin === redis.redisTransactionOrigin,
     // Replayed at load, so ahead of any change made since.
     record: (documentName, changes) => changeLog.set(documentName, [...changes, ...(changeLog.get(documentName) ?? [])])
   });
@@ -440,26 +427,16 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
     }
   };
 
-  // Owned here unless the caller passed one; closed on destroy().
-  const watchOptions = opts.accessWatch === false ? null : (opts.accessWatch ?? {});
-  const ownListener =
-    watchOptions && watchOptions.listener === undefined
-      ? listenAccessEvents(clientConfigOf(db.$client, 'crosslink-collab-access'), { log })
-      : null;
-  const accessListener = watchOptions ? (watchOptions.listener ?? ownListener) : null;
-  const watch = watchOptions
-    ? accessWatch({
-        db,
-        kinds,
-        listener: accessListener,
-        sweepMs: watchOptions.sweepMs ?? 60_000,
-        log,
-        onChange: (change) => {
-          log.info(`${change.documentName}: access of ${change.userId} is now ${change.access} (${change.reason})`);
-          events.emit('accessChanged', change);
-        }
-      })
-    : null;
+  // LISTENs for access events on a connection of its own (settings from `db`'s pool); stopped on destroy().
+  const watch = accessWatch({
+    db,
+    kinds,
+    log,
+    onChange: (change) => {
+      log.info(`${change.documentName}: access of ${change.userId} is now ${change.access} (${change.reason})`);
+      events.emit('accessChanged', change);
+    }
+  });
 
   /**
    * Records who changed what (for board history) and lets a kind shape a new
@@ -477,10 +454,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
       const ctx = context as Partial<CollabContext> | undefined;
       durable.changed(documentName, update, transactionOrigin, ctx);
       const list = changeLog.get(documentName) ?? [];
-      const at = new Date();
-      for (const part of durable.credit(documentName, update, actorUserId(ctx?.actor), transactionOrigin)) {
-        list.push({ userId: part.userId, update: part.update, at, restoredFrom: ctx?.restoredFrom ?? null });
-      }
+      list.push({ userId: actorUserId(ctx?.actor), update, at: new Date(), restoredFrom: ctx?.restoredFrom ?? null });
       changeLog.set(documentName, list);
       return Promise.resolve();
     },
@@ -613,7 +587,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
     ...(redis ? [redis] : []),
     guard,
     auth,
-    ...(watch ? [watch] : []),
+    watch,
     persistence,
     changeRecorder,
     internalApi(() => collab, db),
@@ -706,9 +680,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
       listening = true;
       // Access events committed from now on reach this node's connections (bounded: a
       // database that is down must not keep the server from starting; it reconnects).
-      if (accessListener) {
-        await withTimeout(accessListener.ready, 5_000, 'access-event LISTEN').catch((error) => log.warn(error.message));
-      }
+      await withTimeout(watch.ready, 5_000, 'access-event LISTEN').catch((error) => log.warn(error.message));
       return { port: collab.port, url: collab.url };
     },
     flush,
@@ -725,8 +697,7 @@ export function createCollabServer(opts: CollabServerOptions): CollabServer {
           log.error('shutdown incomplete, storing every document still loaded:', error);
           await storeAllLoaded();
         } finally {
-          watch?.stop();
-          await ownListener?.close();
+          await watch.stop();
           for (const socket of server.webSocketServer.clients) socket.terminate();
           server.httpServer.closeAllConnections();
           for (const client of redisClients) client.disconnect();

@@ -39,8 +39,6 @@
  */
 import {
   Connection,
-  IncomingMessage,
-  MessageType,
   type Extension,
   type afterLoadDocumentPayload,
   type beforeHandleMessagePayload,
@@ -50,7 +48,7 @@ import { eq, sql } from 'drizzle-orm';
 import * as Y from 'yjs';
 import type { Db, Tx } from '../db/client';
 import { collabUpdates } from '../db/schema';
-import { ClientIdOwners, creditByClientOwner, isEmptyUpdate, structClientIds, type CreditedUpdate } from './authorship';
+import { clientUpdate } from './client-messages';
 import type { RecordedChange } from './documents';
 
 /** A row of `collab_updates`. */
@@ -61,26 +59,14 @@ type NewLoggedUpdate = Pick<LoggedUpdate, 'documentName' | 'update' | 'userId' |
 const MAX_BATCH_ROWS = 1000;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
-// y-protocols/sync message types inside a Hocuspocus Sync message.
-const SYNC_STEP_2 = 1;
-const SYNC_UPDATE = 2;
-
 interface Logger {
   info(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
 }
 
-/** The Yjs update a client's sync step 2 / update message carries, else null. */
-function clientUpdate(data: Uint8Array): Uint8Array | null {
-  const message = new IncomingMessage(data);
-  message.readVarString();
-  const type = message.readVarUint();
-  if (type !== MessageType.Sync && type !== MessageType.SyncReply) return null;
-  const syncType = message.readVarUint();
-  if (syncType !== SYNC_STEP_2 && syncType !== SYNC_UPDATE) return null;
-  return message.readVarUint8Array();
-}
+/** An update with no structs and an empty delete set (a client already in sync). */
+const isEmptyUpdate = (update: Uint8Array) => update.byteLength === 2 && update[0] === 0 && update[1] === 0;
 
 /** Is the range [clock, clock + len) of a client deleted in `items` (sorted, adjacent ranges merged)? */
 function rangeDeleted(items: readonly { clock: number; len: number }[], clock: number, len: number): boolean {
@@ -240,25 +226,25 @@ export class UpdateLog {
 
 export interface DurableUpdatesOptions {
   db: Db;
-  /** Keep the durable log (default). Without it only the client-id authorship runs. */
-  log: boolean;
   logger: Logger;
   /** The user a connection's context stands for (null: the server itself). */
   authorOf(context: unknown): string | null;
-  /** Transaction origin of changes that came from other nodes (they log their own). */
-  isRemote(origin: unknown): boolean;
   /** Puts replayed rows into the server's change log, ahead of anything later (the history of the next store). */
   record(documentName: string, changes: RecordedChange[]): void;
 }
 
 /**
- * The durable log plus client-id authorship, wired for server.ts: one
- * extension (client messages, load), and what the change recorder and the
- * store call.
+ * The durable log wired for server.ts: one extension (client messages, load),
+ * and what the change recorder and the store call.
+ *
+ * Authorship needs nothing more: every edit the server acknowledged is in the
+ * log with its sender, and a load replays the log before any client message
+ * is handled, so what a client resends after a restart is already in the
+ * document (credited from its row) and whatever is new in a message is the
+ * sender's own.
  */
 export function durableUpdates(opts: DurableUpdatesOptions) {
-  const log = opts.log ? new UpdateLog(opts.db, opts.logger) : null;
-  const owners = new ClientIdOwners(opts.db);
+  const log = new UpdateLog(opts.db, opts.logger);
   /** Documents whose load replayed log rows (a store is scheduled once they are loaded). */
   const replayed = new Set<string>();
   const closing = (reason: string) => Object.assign(new Error(`update not applied: ${reason}`), { code: 1013, reason });
@@ -272,26 +258,19 @@ export function durableUpdates(opts: DurableUpdatesOptions) {
       if (connection.readOnly) return;
       const update = clientUpdate(data);
       if (!update || isEmptyUpdate(update)) return;
-      const userId = opts.authorOf(context);
-      const clientIds = structClientIds(update);
-      let id: number | null = null;
+      let id: number;
       try {
-        await Promise.all([
-          owners.known(documentName, clientIds) ? null : owners.claim(documentName, clientIds, userId),
-          log?.append({ documentName, update, userId, restoredFrom: null, createdAt: new Date() }).then((rowId) => (id = rowId))
-        ]);
+        id = await log.append({ documentName, update, userId: opts.authorOf(context), restoredFrom: null, createdAt: new Date() });
       } catch (error) {
         opts.logger.error(`logging an update to ${documentName} failed; closing ${connection.socketId} so its client resends later:`, (error as Error)?.message ?? error);
         throw closing('update-log-unavailable');
       }
-      if (id === null || !log) return;
       // Access may have changed while the INSERT ran: Hocuspocus checks readOnly when it applies.
       if (connection.readOnly) log.drop(id);
       else log.applied(documentName, id, update);
     },
 
     async onLoadDocument({ documentName, document }: onLoadDocumentPayload) {
-      if (!log) return;
       const rows = (await log.read(documentName)).filter((r) => {
         try {
           Y.decodeUpdate(r.update);
@@ -321,45 +300,26 @@ export function durableUpdates(opts: DurableUpdatesOptions) {
     },
 
     async afterUnloadDocument({ documentName }) {
-      log?.forget(documentName);
-      owners.forget(documentName);
+      log.forget(documentName);
     }
   };
 
   return {
     extension,
-    /** Whether the durable log is on. */
-    logging: log !== null,
 
     /**
-     * Who `update` (applied with `origin`) is credited to. A client's change
-     * with the log on, and every server-side change, is the sender's; without
-     * the log a client's resend is split by the owners of its client ids
-     * (authorship.ts says why only then).
+     * Called for every change applied on this node (not those from other nodes:
+     * they log their own). Client messages were logged before they were
+     * applied; the server's own changes are logged now.
      */
-    credit(documentName: string, update: Uint8Array, sender: string | null, origin: unknown): CreditedUpdate[] {
-      if (log || !(origin instanceof Connection)) return [{ userId: sender, update }];
-      return creditByClientOwner(update, sender, (clientId) => owners.ownerOf(documentName, clientId));
-    },
-
-    /** Called for every applied change: logs those that did not come in as a client message. */
     changed(documentName: string, update: Uint8Array, origin: unknown, context: { restoredFrom?: number | null } | undefined) {
-      if (origin instanceof Connection || opts.isRemote(origin)) return;
-      // The server's own Y.Doc client id (shared by every server-side change
-      // of this document) belongs to no user: a client resending what the
-      // server wrote does not become its author.
-      const clientIds = structClientIds(update);
-      if (!owners.known(documentName, clientIds)) {
-        owners.claim(documentName, clientIds, null).catch((error: Error) => opts.logger.warn(`claiming the server's client id on ${documentName} failed:`, error.message));
-      }
-      log?.appendServerChange({ documentName, update, userId: opts.authorOf(context), restoredFrom: context?.restoredFrom ?? null, createdAt: new Date() });
+      if (origin instanceof Connection) return;
+      log.appendServerChange({ documentName, update, userId: opts.authorOf(context), restoredFrom: context?.restoredFrom ?? null, createdAt: new Date() });
     },
 
     /** Before a store takes the state: server-side changes so far are in the log. */
-    settled: (documentName: string) => log?.settled(documentName) ?? Promise.resolve(),
-    takeCovered: (documentName: string, doc: Y.Doc) => log?.takeCovered(documentName, doc) ?? { ids: [], putBack: () => {} },
-    discard: (tx: Tx, ids: readonly number[]) => log?.discard(tx, ids) ?? Promise.resolve()
+    settled: (documentName: string) => log.settled(documentName),
+    takeCovered: (documentName: string, doc: Y.Doc) => log.takeCovered(documentName, doc),
+    discard: (tx: Tx, ids: readonly number[]) => log.discard(tx, ids)
   };
 }
-
-export type DurableUpdates = ReturnType<typeof durableUpdates>;

@@ -4,8 +4,9 @@
  * db/migrations/0005_access_events.sql, so it happens on commit and no code
  * path can forget it). `listenAccessEvents` LISTENs on its own connection
  * (a pooled one would be handed to queries and lose the LISTEN) and emits
- * typed events; the collab-server and socket.io re-check the connections an
- * event concerns.
+ * typed events. `followAccessEvents` is what the collab-server and socket.io
+ * run on top: re-check the connections an event concerns, everything after a
+ * reconnect, and everything every `sweepMs` as a safety net.
  *
  * Notifications sent while the listener is disconnected are lost, so after a
  * reconnect it emits `resync`: listeners then re-check every connection.
@@ -48,7 +49,7 @@ export interface ListenOptions {
 }
 
 /** The connection settings of a pool, for a dedicated client beside it. */
-export function clientConfigOf(pool: pg.Pool, applicationName: string): pg.ClientConfig {
+function clientConfigOf(pool: pg.Pool, applicationName: string): pg.ClientConfig {
   const { connectionString, host, port, user, password, database, ssl } = pool.options;
   return { connectionString, host, port, user, password, database, ssl, application_name: applicationName };
 }
@@ -136,6 +137,61 @@ export function listenAccessEvents(config: pg.ClientConfig, options: ListenOptio
         await c.end().catch(() => {});
       }
       events.removeAllListeners();
+    }
+  };
+}
+
+/** How a server finds and re-checks its open connections (collab-server connections, socket.io sockets). */
+export interface AccessFollower<C> {
+  /** The connections open now. */
+  connections(): Iterable<C>;
+  /** Could `event` have narrowed this connection's access? */
+  concerns(event: AccessEvent, connection: C): boolean;
+  /** Re-checks one connection; never rejects (it logs its own failures). */
+  recheck(connection: C): Promise<void>;
+}
+
+export interface FollowOptions extends ListenOptions {
+  /** The pool whose settings the LISTEN connection takes. */
+  pool: pg.Pool;
+  /** `application_name` of the LISTEN connection (pg_stat_activity). */
+  applicationName: string;
+  /** Re-check every connection this often (expiries, anything missed). Default 60 s. */
+  sweepMs?: number;
+}
+
+export interface AccessFollowing {
+  /** Resolves once the LISTEN is in place. */
+  readonly ready: Promise<void>;
+  /** Re-checks every open connection. */
+  recheckAll(): Promise<void>;
+  /** Stops the sweep and the LISTEN. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Access follows changes on a server's open connections: LISTENs on a
+ * connection of its own and re-checks the connections an event concerns,
+ * every connection after the listener reconnected (events may have been
+ * missed), and every connection every `sweepMs` as a safety net.
+ */
+export function followAccessEvents<C>(options: FollowOptions, follower: AccessFollower<C>): AccessFollowing {
+  const listener = listenAccessEvents(clientConfigOf(options.pool, options.applicationName), options);
+  const recheckAll = async () => {
+    await Promise.all([...follower.connections()].map((c) => follower.recheck(c)));
+  };
+  listener.events.on('access', (event) => {
+    for (const connection of follower.connections()) if (follower.concerns(event, connection)) void follower.recheck(connection);
+  });
+  listener.events.on('resync', () => void recheckAll());
+  const sweep = setInterval(() => void recheckAll(), options.sweepMs ?? 60_000);
+  sweep.unref();
+  return {
+    ready: listener.ready,
+    recheckAll,
+    async close() {
+      clearInterval(sweep);
+      await listener.close();
     }
   };
 }

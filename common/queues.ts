@@ -198,12 +198,17 @@ export function parseJobData(queue: string, name: string, data: unknown): { owne
 
 /**
  * The id of the `ingest/import` job that continues an import from where its
- * committed state stands (rows checkpointed, descriptors saved). Every party
- * that (re)starts an import — the upload, a finished slice, the resume sweep,
- * cancel — derives the same id from Postgres, so BullMQ keeps one job per
- * position and duplicates are ignored. (BullMQ ids may not contain ':'.)
+ * committed state stands (rows checkpointed, descriptors saved, and whether
+ * rows are still to be read or it was stopped — cancelled or failed — with
+ * only descriptors left). Every party that (re)starts an import — the upload,
+ * a finished slice, the resume sweep, cancel — derives the same id from
+ * Postgres, so BullMQ keeps one job per position and duplicates are ignored;
+ * and stopping gives a new id, so the job that stopped an import (kept by
+ * BullMQ once finished) does not stand in for the one that finishes its
+ * descriptors. (BullMQ ids may not contain ':'.)
  */
-export const ingestJobId = (i: { id: string; checkpointRow: number; descriptorsDone: number }) => `${i.id}.${i.checkpointRow}.${i.descriptorsDone}`;
+export const ingestJobId = (i: { id: string; status: string; checkpointRow: number; descriptorsDone: number }) =>
+  `${i.id}.${i.checkpointRow}.${i.descriptorsDone}${i.status === 'cancelled' || i.status === 'failed' ? '.stopped' : ''}`;
 
 /** Longer than a healthy Redis ever takes to add a job; shorter than anyone waits for an answer. */
 const ENQUEUE_TIMEOUT_MS = 3000;

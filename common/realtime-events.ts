@@ -9,6 +9,7 @@
  *
  * Safe to import in the browser: no runtime dependencies.
  */
+import type { AccessLossReason } from './collab-notices';
 
 /** HTTP path the socket.io server listens on (same origin as the web app). */
 export const REALTIME_PATH = '/socket.io';
@@ -89,7 +90,7 @@ export interface ServerToClientEvents {
   /** Unread notification count changed (e.g. marked read in another tab). */
   'notifications:unread': (event: { count: number }) => void;
   /** Sent just before the server disconnects this socket because its session or token ended. */
-  'access:ended': (event: { reason: 'signed-out' | 'token-revoked'; message: string }) => void;
+  'access:ended': (event: { reason: Extract<AccessLossReason, 'signed-out' | 'token-revoked'>; message: string }) => void;
 }
 
 export type NotificationsReadAck =

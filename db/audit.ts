@@ -7,7 +7,7 @@
  * Append-only for the app role: grants and a trigger (migration 0004).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, isNull, sql } from 'drizzle-orm';
 import { cooperative } from '../common/cooperative';
 import type { Db, DbOrTx } from './client';
 import { baseEnvSchema } from '../common/env';
@@ -196,70 +196,184 @@ export interface AuditChainVerification {
   problems: AuditProblem[];
 }
 
+/** A place in a chain taken as sound: after event `eventId` (0: before the first), `count` events, the last with `hash`. */
+interface ChainPosition {
+  eventId: number;
+  count: number;
+  hash: string | null;
+}
+const chainStart: ChainPosition = { eventId: 0, count: 0, hash: null };
+
+/** Events fetched at a time while walking a chain: memory stays one page, whatever the chain's length. */
+const PAGE_SIZE = 5000;
+
+const eventColumns = Object.entries(getTableColumns(auditEvents));
+/** A row as Postgres sends it (FETCH returns raw columns), mapped the way Drizzle's own selects map it. */
+const eventFromRow = (row: Record<string, unknown>) =>
+  Object.fromEntries(eventColumns.map(([field, c]) => [field, row[c.name] === null ? null : c.mapFromDriverValue(row[c.name])])) as AuditEvent;
+
 /**
- * Recompute a chain (an organisation's, or with null the events of no
- * organisation) and check it against every checkpoint: signature valid under
- * `key`, the event it names still there with that hash, the count up to it
- * unchanged. Reads events and checkpoints in one snapshot.
+ * A chain's events after `afterId` in id order, a page at a time, through a
+ * cursor: one query planned once (keyset pages are planned for each page, and
+ * with stale statistics each one sorted the rest of the chain).
  */
-export async function verifyAuditChain(db: Db, organizationId: string | null, key: CheckpointKey | null = checkpointKeyFromEnv()): Promise<AuditChainVerification> {
-  const { events, checkpoints } = await db.transaction(
-    async (tx) => ({
-      events: await tx.select().from(auditEvents).where(ofChain(organizationId)).orderBy(asc(auditEvents.id)),
-      checkpoints: await tx.select().from(auditCheckpoints).where(checkpointsOf(organizationId)).orderBy(asc(auditCheckpoints.id))
-    }),
-    { isolationLevel: 'repeatable read', accessMode: 'read only' }
-  );
-  const problems: AuditProblem[] = [];
-  let brokenAt: number | null = null;
-  let prev: string | null = null;
+async function* chainEventsAfter(tx: DbOrTx, organizationId: string | null, afterId: number): AsyncGenerator<AuditEvent[]> {
+  await tx.execute(sql`declare audit_walk no scroll cursor for
+    select * from ${auditEvents} where ${and(ofChain(organizationId), gt(auditEvents.id, afterId))} order by ${auditEvents.id}`);
+  for (;;) {
+    const { rows } = await tx.execute<Record<string, unknown>>(sql.raw(`fetch forward ${PAGE_SIZE} from audit_walk`));
+    yield rows.map(eventFromRow);
+    if (rows.length < PAGE_SIZE) break;
+  }
+  await tx.execute(sql`close audit_walk`);
+}
+
+/** Why checkpoint `c` fails under `key`, given the event it names as the chain has it now (undefined: gone); null when it holds. */
+function checkpointProblem(key: CheckpointKey, c: AuditCheckpoint, at: { count: number; hash: string } | undefined): string | null {
+  if (c.keyId !== key.id) return `checkpoint signed with another key (${c.keyId}), not the configured ${key.id}`;
+  if (!signatureValid(key, c)) return 'checkpoint signature is invalid (forged or altered checkpoint)';
+  if (!at) return `event ${c.lastEventId} the checkpoint covers is gone (events deleted)`;
+  if (at.hash !== c.headHash) return `event ${c.lastEventId} no longer has the hash the checkpoint signed (history rewritten)`;
+  if (at.count !== c.eventCount) return `${at.count} events up to ${c.lastEventId}, the checkpoint signed ${c.eventCount} (events deleted or inserted)`;
+  return null;
+}
+
+/**
+ * Walk a chain from `from` to its head in id order, recomputing each event's
+ * hash and link, and check each of `checkpoints` against the event it names
+ * as the walk passes it.
+ */
+async function walkChain(
+  tx: DbOrTx,
+  organizationId: string | null,
+  key: CheckpointKey | null,
+  checkpoints: AuditCheckpoint[],
+  from: ChainPosition
+): Promise<{ chainProblem: AuditProblem | null; checkpointProblems: AuditProblem[]; head: ChainPosition }> {
+  const byEvent = new Map<number, AuditCheckpoint[]>();
+  for (const c of key ? checkpoints : []) byEvent.set(c.lastEventId, [...(byEvent.get(c.lastEventId) ?? []), c]);
+  const failed = new Map<AuditCheckpoint, string>();
+  let chainProblem: AuditProblem | null = null;
+  let { eventId, count, hash: prev } = from;
   const pause = cooperative();
-  for (const r of events) {
+  for await (const page of chainEventsAfter(tx, organizationId, from.eventId)) for (const r of page) {
     await pause();
-    if (r.prevHash !== prev || eventHash(prev, r) !== r.hash) {
-      brokenAt = r.id;
-      problems.push({
+    if (!chainProblem && (r.prevHash !== prev || eventHash(prev, r) !== r.hash)) {
+      chainProblem = {
         eventId: r.id,
         checkpointId: null,
         reason: r.prevHash !== prev ? 'does not link to the event before it' : 'its content does not match its hash'
-      });
-      break;
+      };
     }
     prev = r.hash;
+    eventId = r.id;
+    count++;
+    for (const c of byEvent.get(r.id) ?? []) {
+      const reason = checkpointProblem(key!, c, { count, hash: r.hash });
+      if (reason) failed.set(c, reason);
+    }
+    byEvent.delete(r.id);
   }
-  // Position (1-based count) and hash of each event, for the checkpoints.
-  const position = new Map(events.map((e, i) => [e.id, { count: i + 1, hash: e.hash }]));
-  let checked = 0;
-  for (const c of key ? checkpoints : []) {
-    checked++;
-    const at = position.get(c.lastEventId);
-    const problem = (reason: string) => problems.push({ eventId: c.lastEventId, checkpointId: c.id, reason });
-    if (c.keyId !== key!.id) problem(`checkpoint signed with another key (${c.keyId}), not the configured ${key!.id}`);
-    else if (!signatureValid(key!, c)) problem('checkpoint signature is invalid (forged or altered checkpoint)');
-    else if (!at) problem(`event ${c.lastEventId} the checkpoint covers is gone (events deleted)`);
-    else if (at.hash !== c.headHash) problem(`event ${c.lastEventId} no longer has the hash the checkpoint signed (history rewritten)`);
-    else if (at.count !== c.eventCount) problem(`${at.count} events up to ${c.lastEventId}, the checkpoint signed ${c.eventCount} (events deleted or inserted)`);
-  }
-  const last = events.at(-1);
-  const newest = checkpoints.at(-1);
+  // Checkpoints whose event the walk never reached.
+  for (const c of [...byEvent.values()].flat()) failed.set(c, checkpointProblem(key!, c, undefined)!);
+  const checkpointProblems = checkpoints
+    .filter((c) => failed.has(c))
+    .map((c) => ({ eventId: c.lastEventId, checkpointId: c.id, reason: failed.get(c)! }));
+  return { chainProblem, checkpointProblems, head: { eventId, count, hash: prev } };
+}
+
+function verification(
+  organizationId: string | null,
+  key: CheckpointKey | null,
+  walked: Awaited<ReturnType<typeof walkChain>>,
+  checkpointsChecked: number,
+  newest: AuditCheckpoint | undefined
+): AuditChainVerification {
+  const { chainProblem, checkpointProblems, head } = walked;
+  const problems = [...(chainProblem ? [chainProblem] : []), ...checkpointProblems];
   return {
     organizationId,
     ok: problems.length === 0,
-    brokenAt,
-    count: events.length,
-    head: last ? { eventId: last.id, hash: last.hash } : null,
-    checkpointsChecked: checked,
+    brokenAt: chainProblem?.eventId ?? null,
+    count: head.count,
+    head: head.hash ? { eventId: head.eventId, hash: head.hash } : null,
+    checkpointsChecked,
     newestCheckpoint: newest ? { id: newest.id, lastEventId: newest.lastEventId, eventCount: newest.eventCount, createdAt: newest.createdAt } : null,
     anchored: key !== null,
     problems
   };
 }
 
+const snapshot = { isolationLevel: 'repeatable read', accessMode: 'read only' } as const;
+
+async function verifyFromStart(tx: DbOrTx, organizationId: string | null, key: CheckpointKey | null): Promise<AuditChainVerification> {
+  const checkpoints = await tx.select().from(auditCheckpoints).where(checkpointsOf(organizationId)).orderBy(asc(auditCheckpoints.id));
+  const walked = await walkChain(tx, organizationId, key, checkpoints, chainStart);
+  return verification(organizationId, key, walked, key ? checkpoints.length : 0, checkpoints.at(-1));
+}
+
+/**
+ * Recompute a chain (an organisation's, or with null the events of no
+ * organisation) from its first event and check it against every checkpoint:
+ * signature valid under `key`, the event it names still there with that hash,
+ * the count up to it unchanged. Reads in one snapshot, a page of events at a time.
+ */
+export async function verifyAuditChain(db: Db, organizationId: string | null, key: CheckpointKey | null = checkpointKeyFromEnv()): Promise<AuditChainVerification> {
+  return db.transaction((tx) => verifyFromStart(tx, organizationId, key), snapshot);
+}
+
+/**
+ * What a new checkpoint needs, in one snapshot: the newest checkpoint still
+ * holds (signed by `key`, its event there with that hash and count, so nothing
+ * under it was rewritten forward or cut), and the events after it link on from
+ * it. The events under it were verified when it was written and stay anchored
+ * by it: not recomputed every tick (verifyAuditChain does, from the start).
+ * No checkpoint yet, or the newest fails: the whole chain, to say what broke where.
+ */
+async function verifySinceNewestCheckpoint(db: Db, organizationId: string | null, key: CheckpointKey): Promise<AuditChainVerification> {
+  return db.transaction(async (tx) => {
+    const [newest] = await tx.select().from(auditCheckpoints).where(checkpointsOf(organizationId)).orderBy(desc(auditCheckpoints.id)).limit(1);
+    if (newest) {
+      const [at] = await tx
+        .select({
+          hash: auditEvents.hash,
+          count: sql<number>`(select count(*)::int from ${auditEvents} where ${ofChain(organizationId)} and ${auditEvents.id} <= ${newest.lastEventId})`
+        })
+        .from(auditEvents)
+        .where(and(ofChain(organizationId), eq(auditEvents.id, newest.lastEventId)));
+      if (!checkpointProblem(key, newest, at)) {
+        const from = { eventId: newest.lastEventId, count: newest.eventCount, hash: newest.headHash };
+        return verification(organizationId, key, await walkChain(tx, organizationId, key, [], from), 1, newest);
+      }
+    }
+    return verifyFromStart(tx, organizationId, key);
+  }, snapshot);
+}
+
+/**
+ * Sign the head of a chain that verified (`v.ok`); no checkpoint when the
+ * newest already covers the head. Returns `v` with the new checkpoint counted.
+ */
+export async function signAuditHead(
+  db: Db,
+  key: CheckpointKey,
+  v: AuditChainVerification
+): Promise<{ checkpoint: AuditCheckpoint | null; verification: AuditChainVerification }> {
+  if (!v.ok) throw new Error('signAuditHead: the chain does not verify');
+  if (!v.head || v.newestCheckpoint?.lastEventId === v.head.eventId) return { checkpoint: null, verification: v };
+  const body: CheckpointBody = { organizationId: v.organizationId, lastEventId: v.head.eventId, eventCount: v.count, headHash: v.head.hash };
+  const [checkpoint] = await db
+    .insert(auditCheckpoints)
+    .values({ ...body, keyId: key.id, signature: checkpointSignature(key, body) })
+    .returning();
+  return { checkpoint, verification: { ...v, newestCheckpoint: checkpoint, checkpointsChecked: v.checkpointsChecked + 1 } };
+}
+
 /**
  * Sign the head of every chain with events after its newest checkpoint (or of
- * the one chain given), after verifying it: a checkpoint over a chain that is
- * already broken would vouch for the tampering. Returns what was written and
- * which chains were refused.
+ * the one chain given), after verifying it since that checkpoint: a
+ * checkpoint over a chain that is already broken would vouch for the
+ * tampering. Returns what was written and which chains were refused.
  */
 export async function writeAuditCheckpoints(
   db: Db,
@@ -279,18 +393,12 @@ export async function writeAuditCheckpoints(
   const written: AuditCheckpoint[] = [];
   const refused: AuditChainVerification[] = [];
   for (const organizationId of chains) {
-    const v = await verifyAuditChain(db, organizationId, key);
-    if (!v.ok) {
-      refused.push(v);
-      continue;
+    const v = await verifySinceNewestCheckpoint(db, organizationId, key);
+    if (!v.ok) refused.push(v);
+    else {
+      const { checkpoint } = await signAuditHead(db, key, v);
+      if (checkpoint) written.push(checkpoint);
     }
-    if (!v.head || v.newestCheckpoint?.lastEventId === v.head.eventId) continue;
-    const body: CheckpointBody = { organizationId, lastEventId: v.head.eventId, eventCount: v.count, headHash: v.head.hash };
-    const [row] = await db
-      .insert(auditCheckpoints)
-      .values({ ...body, keyId: key.id, signature: checkpointSignature(key, body) })
-      .returning();
-    written.push(row);
   }
   return { written, refused };
 }

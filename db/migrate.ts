@@ -35,7 +35,12 @@ export async function ensureAppLogin(ownerDatabaseUrl: string, appDatabaseUrl: s
   try {
     const ident = client.escapeIdentifier(login);
     const { rowCount } = await client.query('select 1 from pg_roles where rolname = $1', [login]);
-    if (!rowCount) await client.query(`create role ${ident} login password ${client.escapeLiteral(decodeURIComponent(app.password))}`);
+    if (!rowCount) {
+      await client.query(`create role ${ident} login password ${client.escapeLiteral(decodeURIComponent(app.password))}`).catch((err: { code?: string }) => {
+        // Created meanwhile by another run on this cluster (duplicate_object, or the catalog's unique index).
+        if (err.code !== '42710' && err.code !== '23505') throw err;
+      });
+    }
     const { rows } = await client.query<{ member: boolean }>(`select pg_has_role($1, 'crosslink_app', 'MEMBER') as member`, [login]);
     if (!rows[0].member) await client.query(`grant crosslink_app to ${ident}`);
   } finally {

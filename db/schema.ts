@@ -182,7 +182,8 @@ export const auditEvents = pgTable(
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     organizationId: uuid('organization_id').references(() => organizations.id, { onDelete: 'cascade' }),
-    actorUserId: uuid('actor_user_id').references(() => users.id, { onDelete: 'set null' }),
+    /** Who acted: kept when the user is deleted (no foreign key: it is hashed, so nothing may rewrite it; migration 0004). */
+    actorUserId: uuid('actor_user_id'),
     action: text('action').notNull(),
     entityType: text('entity_type').notNull(),
     entityId: text('entity_id'),
@@ -241,22 +242,6 @@ export const collabUpdates = pgTable(
     createdAt: createdAt()
   },
   (t) => [index('collab_updates_document_idx').on(t.documentName, t.id)]
-);
-
-/**
- * Which user each Yjs client id of a document belongs to: the first connection
- * that wrote with a client id owns it. A client that resends someone else's
- * edits on reconnect (it received them before a crash) does not become their author.
- */
-export const collabClientIds = pgTable(
-  'collab_client_ids',
-  {
-    documentName: text('document_name').notNull(),
-    clientId: bigint('client_id', { mode: 'number' }).notNull(),
-    userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
-    createdAt: createdAt()
-  },
-  (t) => [primaryKey({ columns: [t.documentName, t.clientId] })]
 );
 
 // ── Molecule registry ──────────────────────────────────────────────────────

@@ -2,27 +2,17 @@
  * Access follows changes on an open board, in real Chromium: a scientist has
  * the board open when the owner lowers the library's member access to view
  * (the page turns view only and says why), then removes them from the
- * organisation (the board closes with the reason). Nobody reloads.
+ * organisation (the board closes with the reason). Nobody reloads. And a tab
+ * whose session is signed out in another tab says so in the app shell (the
+ * socket.io channel ends) and closes its board.
  */
-import { expect, test, type APIRequestContext } from '@playwright/test';
-import { PASSWORD, signInInBrowser, uniqueEmail } from './support';
-
-type Who = { token: string; email: string; user: { id: string; name: string }; organization: { id: string }; headers: Record<string, string> };
-
-async function signup(request: APIRequestContext, name: string): Promise<Who> {
-  const email = uniqueEmail(name.toLowerCase());
-  const res = await request.post('/api/v1/auth/signup', {
-    data: { email, password: PASSWORD, name, organization: { name: `${name} Bio`, kind: 'pharma' } }
-  });
-  expect(res.status()).toBe(201);
-  const { data } = await res.json();
-  return { ...data, email, headers: { Authorization: `Bearer ${data.token}` } };
-}
+import { expect, test } from '@playwright/test';
+import { signInInBrowser, signUpViaApi } from './support';
 
 test('an open board turns view only, then closes, as the owner narrows access', async ({ browser, request }) => {
   test.setTimeout(60_000);
-  const owner = await signup(request, 'Olga');
-  const sci = await signup(request, 'Sami');
+  const owner = await signUpViaApi(request, 'Olga');
+  const sci = await signUpViaApi(request, 'Sami');
   const inv = await request.post(`/api/v1/organizations/${owner.organization.id}/invitations`, { headers: owner.headers, data: { role: 'scientist' } });
   expect((await request.post(`/api/v1/invitations/${(await inv.json()).data.token}/accept`, { headers: sci.headers })).status()).toBe(200);
   expect((await request.put('/api/v1/users/me/active-organization', { headers: sci.headers, data: { organization_id: owner.organization.id } })).status()).toBe(200);
@@ -49,4 +39,29 @@ test('an open board turns view only, then closes, as the owner narrows access', 
   await expect(page.getByTestId('access-message')).toContainText('Your access to this library was removed.');
   await expect(page.getByTestId('connection')).toHaveText('No access');
   await page.screenshot({ path: '/tmp/shots/collabsec/board-closed.png' });
+});
+
+test('signing out in another tab ends the live channel and the board in this one, saying why', async ({ browser, request }) => {
+  test.setTimeout(60_000);
+  const owner = await signUpViaApi(request, 'Ines');
+  const lib = (await (await request.post('/api/v1/libraries', { headers: owner.headers, data: { name: 'Signed out' } })).json()).data;
+  const context = await browser.newContext();
+  const board = await context.newPage();
+  await signInInBrowser(board, owner.email);
+  await expect(board).not.toHaveURL(/\/login/);
+  await board.goto(`/libraries/${lib.id}`);
+  await expect(board.getByTestId('connection')).toHaveText('Live');
+  await expect(board.getByTestId('live-ended')).toHaveCount(0);
+
+  // The same browser, another tab: its Sign out ends the session both tabs share.
+  const other = await context.newPage();
+  await other.goto('/libraries');
+  await other.getByRole('button', { name: 'Sign out' }).click();
+  await expect(other).toHaveURL(/\/login/);
+
+  await expect(board.getByTestId('live-ended')).toContainText('You were signed out. Sign in again to keep working.');
+  await expect(board.getByTestId('access-message')).toContainText('You were signed out.');
+  await expect(board.getByTestId('connection')).toHaveText('No access');
+  await board.screenshot({ path: '/tmp/shots/revcollab/signed-out-elsewhere.png' });
+  await context.close();
 });

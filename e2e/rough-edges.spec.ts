@@ -5,19 +5,9 @@
  * board card with a note, a comment and tags keeps its ⋯ button and its tags whole.
  */
 import { expect, test, type APIRequestContext } from '@playwright/test';
-import { PASSWORD, signInInBrowser, uniqueEmail } from './support';
+import { signInInBrowser, signUpViaApi } from './support';
 
-type Who = { email: string; headers: Record<string, string> };
-
-async function signup(request: APIRequestContext, name: string): Promise<Who> {
-  const email = uniqueEmail(name.toLowerCase());
-  const res = await request.post('/api/v1/auth/signup', {
-    data: { email, password: PASSWORD, name, organization: { name: `${name} Labs`, kind: 'pharma' } }
-  });
-  expect(res.status()).toBe(201);
-  const { data } = await res.json();
-  return { email, headers: { Authorization: `Bearer ${data.token}` } };
-}
+type Who = Awaited<ReturnType<typeof signUpViaApi>>;
 
 async function register(request: APIRequestContext, who: Who, smiles: string, name?: string): Promise<{ id: string; registry_number: string }> {
   const res = await request.post('/api/v1/molecules', { headers: who.headers, data: { smiles, name } });
@@ -26,7 +16,7 @@ async function register(request: APIRequestContext, who: Who, smiles: string, na
 }
 
 test('the registry fits a 390 px phone and counts a single molecule as "1 molecule"', async ({ page, request }) => {
-  const who = await signup(request, 'Pia');
+  const who = await signUpViaApi(request, 'Pia');
   await register(request, who, 'CC(=O)Oc1ccccc1C(=O)O', 'aspirin');
   await page.setViewportSize({ width: 390, height: 844 });
   await signInInBrowser(page, who.email);
@@ -42,7 +32,7 @@ test('the registry fits a 390 px phone and counts a single molecule as "1 molecu
 });
 
 test('the register form drops its error banner and the field error once the structure is corrected', async ({ page, request }) => {
-  const who = await signup(request, 'Rui');
+  const who = await signUpViaApi(request, 'Rui');
   await signInInBrowser(page, who.email);
   await expect(page).not.toHaveURL(/\/login/);
   await page.goto('/registry/register');
@@ -82,7 +72,7 @@ test('the API docs render inline code, not Markdown backticks, and long paths st
 
 test('a board card with a note, a comment and tags keeps its ⋯ button inside and its tags whole', async ({ page, request }) => {
   test.setTimeout(60_000);
-  const who = await signup(request, 'Noor');
+  const who = await signUpViaApi(request, 'Noor');
   const m = await register(request, who, 'COc1cc2ncnc(Nc3ccc(F)c(Cl)c3)c2cc1OCCCN1CCOCC1', 'gefitinib');
   const lib = (await (await request.post('/api/v1/libraries', { headers: who.headers, data: { name: 'Rough edges' } })).json()).data;
   expect((await request.post(`/api/v1/libraries/${lib.id}/molecules`, { headers: who.headers, data: { molecule_ids: [m.id] } })).status()).toBe(200);

@@ -1,8 +1,22 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 
 export const PASSWORD = 'correct horse battery';
 export const uniqueEmail = (tag: string) => `${tag}-${randomUUID().slice(0, 8)}@e2e.example`;
+
+/**
+ * Sign up through the API: `name` is the person, `<name> Labs` their new organisation.
+ * `token` is a session token; `headers` authenticate API requests with it.
+ */
+export async function signUpViaApi(request: APIRequestContext, name: string, kind: 'pharma' | 'cro' = 'pharma') {
+  const email = uniqueEmail(name.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+  const res = await request.post('/api/v1/auth/signup', {
+    data: { email, password: PASSWORD, name, organization: { name: `${name} Labs`, kind } }
+  });
+  expect(res.status()).toBe(201);
+  const data: { token: string; user: { id: string; name: string }; organization: { id: string; name: string } } = (await res.json()).data;
+  return { ...data, email, headers: { Authorization: `Bearer ${data.token}` } };
+}
 
 /** Sign up through the page, as a person would. */
 export async function signUpInBrowser(page: Page, opts: { name: string; email: string; organization: string; kind: 'pharma' | 'cro' }) {

@@ -8,9 +8,10 @@
  *  - request bodies over the limit refused at once with 413; uploads still take large ones;
  *  - gzip/brotli for clients that accept it;
  *  - Content-Security-Policy on the pages, with no violation in Chromium;
- *  - Postgres or Redis down: 503 with Retry-After, health names the check only, and sign-in
- *    comes back by itself when Redis does (web servers started here against a port where
- *    nothing listens, and a Redis this file starts and stops).
+ *  - Postgres or Redis down: 503 with Retry-After, health names the check only, and pages,
+ *    API and sign-in come back by themselves when Postgres or Redis does (web servers started
+ *    here against a port where nothing listens, a relay to Postgres this file cuts and
+ *    restores, and a Redis this file starts and stops).
  */
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,19 +20,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
-import { PASSWORD, signInInBrowser, uniqueEmail } from './support';
+import { freePort } from '../scripts/services';
+import { PASSWORD, signInInBrowser, signUpViaApi, uniqueEmail } from './support';
 
 const port = Number(process.env.E2E_PORT);
 const repoRoot = path.resolve(import.meta.dirname, '..');
 
 async function signup(request: APIRequestContext, tag = 'hard') {
-  const email = uniqueEmail(tag);
-  const res = await request.post('/api/v1/auth/signup', {
-    data: { email, password: PASSWORD, name: 'Hana Hardy', organization: { name: `Hardening ${tag}`, kind: 'pharma' } }
-  });
-  expect(res.status()).toBe(201);
-  const { token } = (await res.json()).data;
-  return { email, token, cookie: `crosslink_session=${token}`, auth: { Authorization: `Bearer ${token}` } };
+  const { email, token, headers } = await signUpViaApi(request, tag);
+  return { email, token, cookie: `crosslink_session=${token}`, auth: headers };
 }
 
 interface RawResponse {
@@ -322,17 +319,6 @@ test('pages send a Content-Security-Policy and run with no violation in Chromium
 // ---------------------------------------------------------------------------------------------
 // Dependencies down
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 function waitForExit(child: ChildProcess) {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
 }
@@ -348,6 +334,44 @@ async function startRedis(redisPort: number): Promise<ChildProcess> {
     await sleep(100);
   }
   throw new Error('redis-server did not start');
+}
+
+/**
+ * A TCP relay to the Postgres of `target` (a connection URL) on a port of its own: `cut()` drops
+ * every connection and stops listening (Postgres is gone, as far as a client can tell),
+ * `restore()` listens again. `url` is `target` through the relay.
+ */
+async function cuttableRelay(target: URL) {
+  const port = await freePort();
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | null = null;
+  const restore = () =>
+    new Promise<void>((resolve, reject) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port || 5432), target.hostname);
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('close', () => sockets.delete(socket));
+          socket.on('error', () => socket.destroy());
+        }
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+        client.pipe(upstream).pipe(client);
+      });
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  const cut = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      if (!server?.listening) return resolve();
+      server.close(() => resolve());
+    });
+  await restore();
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return { url: url.toString(), cut, restore };
 }
 
 /** A web server of our own (the build the e2e stack made), so its dependencies can be taken away. */
@@ -413,6 +437,16 @@ test.describe('dependencies down', () => {
       expect(login.status).toBe(503);
       expect(envelope(login).error?.code).toBe('SERVICE_UNAVAILABLE');
 
+      // The sign-in form (no JavaScript): the page again, with 503 and the reason beside the form.
+      const form = new URLSearchParams({ email: 'ana@helix.example', password: 'whatever it is' }).toString();
+      const formPost = await on('/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(form), Origin: `http://localhost:${web.port}`, Accept: 'text/html' },
+        body: form
+      });
+      expect(formPost.status).toBe(503);
+      expect(formPost.body.toString()).toMatch(/role="alert"[^>]*>[^<]*temporarily unavailable/);
+
       // A signed-in person's page: the styled error page says so, with 503 (not a sign-in page, not 500).
       const context = await browser.newContext();
       await context.addCookies([{ name: 'crosslink_session', value: 'some-session-token', url: `http://localhost:${web.port}` }]);
@@ -425,6 +459,32 @@ test.describe('dependencies down', () => {
       await context.close();
     } finally {
       await web.stop();
+      redis.kill('SIGTERM');
+      await waitForExit(redis);
+    }
+  });
+
+  test('Postgres gone and back: 503 while it is gone, then pages and API work again by themselves', async ({ request }) => {
+    test.skip(!process.env.DATABASE_URL, 'needs the e2e database (DATABASE_URL), as `npm test` passes it');
+    const user = await signup(request, 'pgback');
+    const postgres = await cuttableRelay(new URL(process.env.DATABASE_URL!));
+    const redisPort = await freePort();
+    const redis = await startRedis(redisPort);
+    const web = await startWeb({ DATABASE_URL: postgres.url, REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    const statuses = async () =>
+      [
+        (await rawRequest({ path: '/api/v1/users/me', targetPort: web.port, headers: { Authorization: `Bearer ${user.token}` } })).status,
+        (await rawRequest({ path: '/registry', targetPort: web.port, headers: { Cookie: user.cookie } })).status
+      ];
+    try {
+      expect(await statuses()).toEqual([200, 200]);
+      await postgres.cut();
+      expect(await statuses()).toEqual([503, 503]);
+      await postgres.restore();
+      await expect.poll(statuses, { timeout: 20_000, intervals: [250, 500, 1000] }).toEqual([200, 200]);
+    } finally {
+      await web.stop();
+      await postgres.cut();
       redis.kill('SIGTERM');
       await waitForExit(redis);
     }

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { runMigrations } from '../db/migrate';
 import { seedDemo } from '../db/seed';
-import { deleteRedisKeysStartingWith, ensureServices, localAuditCheckpointKey, type Services } from './services';
+import { deleteRedisKeysStartingWith, ensureServices, type Services } from './services';
 import { buildWebIfStale, repoRoot, startStack, type Stack } from './start';
 
 // stderr: Playwright shows the webServer's stderr, and hides its stdout unless E2E_VERBOSE=1.
@@ -52,10 +52,8 @@ try {
       port,
       collabPort,
       env: {
-        DATABASE_URL: services.appDatabaseUrl,
-        REDIS_URL: services.redisUrl,
+        ...services.processEnv(),
         REDIS_PREFIX: redisPrefix,
-        AUDIT_CHECKPOINT_KEY: localAuditCheckpointKey(path.join(repoRoot, '.data'), log),
         // Small enough that the 413 test uploads only a few MB.
         IMPORT_MAX_BYTES: String(8 * 1024 * 1024)
       },

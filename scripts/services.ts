@@ -28,14 +28,16 @@ import pg from 'pg';
 const execFileAsync = promisify(execFile);
 
 export interface Services {
-  /**
-   * Owns the schema: migrations, benchmarks, scripts and tests that need the owner's rights.
-   * (Kept as `databaseUrl` so callers that migrate with it keep working.)
-   */
+  /** Owns the schema: migrations, benchmarks, scripts and tests that need the owner's rights. */
   databaseUrl: string;
   /** What web, collab-server and workers connect as: the least-privilege app role. */
   appDatabaseUrl: string;
   redisUrl: string;
+  /**
+   * The environment web, collab-server and workers get: the app role's URL (never the owner's),
+   * Redis and AUDIT_CHECKPOINT_KEY (the environment's, else the local one: localAuditCheckpointKey).
+   */
+  processEnv(): { DATABASE_URL: string; REDIS_URL: string; AUDIT_CHECKPOINT_KEY: string };
   /** Stops only what this call started; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -776,7 +778,15 @@ export async function ensureServices(opts: EnsureServicesOptions): Promise<Servi
     ]);
     if (pgResult.status === 'rejected') throw pgResult.reason;
     if (redisResult.status === 'rejected') throw redisResult.reason;
-    return { databaseUrl: pgResult.value.ownerUrl, appDatabaseUrl: pgResult.value.appUrl, redisUrl: redisResult.value, stop };
+    const { ownerUrl, appUrl } = pgResult.value;
+    const redisUrl = redisResult.value;
+    return {
+      databaseUrl: ownerUrl,
+      appDatabaseUrl: appUrl,
+      redisUrl,
+      processEnv: () => ({ DATABASE_URL: appUrl, REDIS_URL: redisUrl, AUDIT_CHECKPOINT_KEY: localAuditCheckpointKey(dataDir, log) }),
+      stop
+    };
   } catch (err) {
     // One of the two failed: do not leave the other running.
     await stop();

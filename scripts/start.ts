@@ -21,7 +21,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runMigrations } from '../db/migrate';
-import { ensureServices, localAuditCheckpointKey, redact, type Services } from './services';
+import { ensureServices, redact, type Services } from './services';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -348,8 +348,7 @@ async function main() {
     const { seedDemo } = await import('../db/seed');
     const { logins } = await seedDemo(services.appDatabaseUrl);
     if (shuttingDown) return;
-    const auditKey = localAuditCheckpointKey(path.join(repoRoot, '.data'), log);
-    if (shuttingDown) return;
+    const env = services.processEnv();
     await buildWebIfStale(log, { quiet: !process.env.CROSSLINK_VERBOSE });
     if (shuttingDown) return;
     // Quiet start: until the stack is up, a child's stdout (its info lines) is kept back and
@@ -361,7 +360,7 @@ async function main() {
     stack = startStack({
       port,
       collabPort,
-      env: { DATABASE_URL: services.appDatabaseUrl, REDIS_URL: services.redisUrl, AUDIT_CHECKPOINT_KEY: auditKey },
+      env,
       log,
       restart: true,
       onOutput: (name, line, stream) => {

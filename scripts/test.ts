@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runMigrations } from '../db/migrate';
-import { ensureServices, localAuditCheckpointKey, redact, type Services } from './services';
+import { ensureServices, redact, type Services } from './services';
 import { buildWebIfStale, repoRoot } from './start';
 
 type Tier = 'unit' | 'integration' | 'e2e';
@@ -142,13 +142,10 @@ async function main() {
       services = await servicesStarting;
       // The tests and the e2e stack connect as the app role (least privilege, as in production);
       // tests that need the owner's rights read DATABASE_OWNER_URL.
-      env.DATABASE_URL = services.appDatabaseUrl;
-      env.DATABASE_OWNER_URL = services.databaseUrl;
-      env.REDIS_URL = services.redisUrl;
+      Object.assign(env, services.processEnv(), { DATABASE_OWNER_URL: services.databaseUrl });
       log(`database ${redact(services.appDatabaseUrl)}, redis ${services.redisUrl}`);
       await runMigrations(services.databaseUrl);
       log('migrations applied');
-      env.AUDIT_CHECKPOINT_KEY = localAuditCheckpointKey(path.join(repoRoot, '.data'), log);
     }
     // The launcher test (workers/test/launcher-restart.test.ts) runs the real web entry, which
     // serves the build; e2e would build it next anyway.

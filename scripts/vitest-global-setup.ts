@@ -13,8 +13,6 @@ import { ensureServices, localAuditCheckpointKey, type Services } from './servic
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
-    /** Owns the schema (migrations, test clean-up and tampering); DATABASE_URL is the app role. */
-    databaseOwnerUrl: string;
     redisUrl: string;
   }
 }
@@ -23,11 +21,8 @@ export default async function setup(project: TestProject) {
   let services: Services | null = null;
   if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
     services = await ensureServices({ dataDir: '.data', database: 'crosslink_test' });
-    if (!process.env.DATABASE_URL) {
-      process.env.DATABASE_URL = services.appDatabaseUrl;
-      process.env.DATABASE_OWNER_URL = services.databaseUrl;
-    }
-    process.env.REDIS_URL ??= services.redisUrl;
+    // What it started, or the DATABASE_URL / DATABASE_OWNER_URL / REDIS_URL / key that were set.
+    Object.assign(process.env, services.processEnv(), { DATABASE_OWNER_URL: services.databaseUrl });
   }
   // Only DATABASE_URL given: it is the owner too (no role separation, e.g. a superuser URL).
   process.env.DATABASE_OWNER_URL ??= process.env.DATABASE_URL;
@@ -36,7 +31,6 @@ export default async function setup(project: TestProject) {
   process.env.AUDIT_CHECKPOINT_KEY = localAuditCheckpointKey('.data', (s) => console.log(`[services] ${s}`));
   await runMigrations(process.env.DATABASE_OWNER_URL!);
   project.provide('databaseUrl', process.env.DATABASE_URL!);
-  project.provide('databaseOwnerUrl', process.env.DATABASE_OWNER_URL!);
   project.provide('redisUrl', process.env.REDIS_URL!);
   return async () => {
     await services?.stop();

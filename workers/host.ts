@@ -218,6 +218,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       });
       worker.on('completed', (job, result) => {
         log.debug(`${queue}/${job.name} ${job.id} completed`);
+        // A job whose work goes on in another (an import's slice) has not completed for whoever follows it.
+        if (continuesElsewhere(result)) return;
         const target = forward(queue, job);
         if (target) target.to.emit('job:completed', { ...target.base, ...(smallJson(result) ? { result } : {}) });
       });
@@ -307,6 +309,9 @@ function progressPayload(progress: unknown): JobProgressPayload | null {
   }
   return null;
 }
+
+/** A handler's result `{ continues: '<job id>' }`: its work goes on in that job (see JobHandler). */
+const continuesElsewhere = (result: unknown) => typeof (result as { continues?: unknown } | null)?.continues === 'string';
 
 const MAX_RESULT_BYTES = 8 * 1024;
 function smallJson(value: unknown): boolean {

@@ -90,6 +90,11 @@ export interface ProcessorJob<D> {
   log(row: string): unknown;
 }
 
+/**
+ * Runs one job; returns a small JSON result. A result `{ continues: '<job id>' }`
+ * says the work goes on in that job (an import's next slice): the host sends
+ * browsers following it (`eventJobId`) no `job:completed` for this one.
+ */
 export type JobHandler<Q extends QueueName, N extends JobName<Q>> = (
   job: ProcessorJob<JobData<Q, N>>,
   ctx: ProcessorContext,

@@ -37,6 +37,11 @@ for (const [i, wave] of waves.entries()) {
     const q = args[0] as string | { text: string; values?: unknown[] };
     const text = typeof q === 'string' ? q : q.text;
     const values = (typeof q === 'string' ? undefined : q.values) ?? (args[1] as unknown[]);
+    // The estimated total (more than 10,000 matches) is itself an EXPLAIN: shown as it is.
+    if (/^\s*explain/i.test(text)) {
+      console.log(`── wave ${i + 1} ──\n${text}\n(the planner's estimate of the total)\n`);
+      continue;
+    }
     const plan = await pool.query(`explain (analyze, buffers) ${text}`, values);
     console.log(`── wave ${i + 1} ──\n${text}\n${JSON.stringify(values)?.slice(0, 300)}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}\n`);
   }

@@ -14,8 +14,8 @@
  *    `--duration` seconds after a 1 s warm-up: req/s, p50, p99, and the web
  *    process's CPU (one core = 100 %) and the machine's.
  * 4. Beside each scenario, its bare SQL: the exact statements one request
- *    runs (auth lookup + page + count + identifiers/properties, captured from
- *    db/auth.ts and db/access/molecules.ts) replayed through `pg` directly, in
+ *    runs (auth lookup, the page with its identifiers and properties, the count;
+ *    captured from db/auth.ts and db/access/molecules.ts) replayed through `pg` directly, in
  *    the same waves (statements that run together are sent together), same
  *    concurrency.
  * 5. The bare SvelteKit route: the same build answering `GET /api/v1/molecules`
@@ -27,7 +27,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +35,7 @@ import { parseFilter, type MoleculeQuery } from '../../db/access/molecules';
 import { createSession } from '../../db/auth';
 import { closeDb, createDb } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
-import { ensureServices } from '../../scripts/services';
+import { ensureServices, freePort } from '../../scripts/services';
 import { closedLoop, loadHttp, summarise, type LoadResult } from './load';
 import { captureStatements, type QueryArgs } from './statements';
 import { ensureBenchRegistry } from './seed';
@@ -77,16 +76,6 @@ const scenarios: Scenario[] = [
 ].filter((s) => !only.length || only.includes(s.key));
 
 const fmt = (n: number, d = 0) => (Number.isNaN(n) ? '—' : n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d }));
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 
 /** utime+stime of a process, in ms. */
 function processCpuMs(pid: number): number {

@@ -31,7 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
-import { createQueues } from '../../common/queues';
+import { createQueues, ingestJobId } from '../../common/queues';
 import { signUp } from '../../db/access/accounts';
 import { createImport } from '../../db/access/imports';
 import { listMolecules } from '../../db/access/molecules';
@@ -110,7 +110,7 @@ async function main() {
       { filename: 'bench.csv', format: preview.format, compression: preview.compression, encoding: preview.encoding, sizeBytes: 0, storagePath: stored, mapping },
       { via: 'api' }
     );
-    await queues.enqueue('ingest', 'import', { owner: { userId: actor.user.id, organizationId: actor.organization!.id }, importId: row.id }, { jobId: row.id });
+    await queues.enqueue('ingest', 'import', { owner: { userId: actor.user.id, organizationId: actor.organization!.id }, importId: row.id }, { jobId: ingestJobId(row) });
     let registeredAt = 0;
     let completeAt = 0;
     let last = 0;

@@ -6,37 +6,24 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { IncomingMessage, MessageType, OutgoingMessage } from '@hocuspocus/server';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { AppError } from '../../common/errors';
 import { withDocument, SYSTEM_ACTOR, type CollabContext } from '../server';
 import {
-  closeDb,
   createMember,
   createMemberApiToken,
   createOrganization,
   decodeState,
-  Harness,
   storedRow,
-  testDb,
+  useHarness,
   waitForDoc,
   waitForEvent,
   type TestClient
 } from './fixtures';
 import { memberships } from '../../db/schema';
 
-const db = testDb();
-let h: Harness;
-
-beforeEach(() => {
-  h = new Harness(db);
-});
-afterEach(async () => {
-  await h.cleanup();
-});
-afterAll(async () => {
-  await closeDb(db);
-});
+const { db, h } = useHarness();
 
 const text = (doc: Y.Doc) => doc.getText('notes').toString();
 const meta = (doc: Y.Doc) => doc.getMap<unknown>('meta');

@@ -4,30 +4,28 @@
  * with the right authors), and edits a client resends on reconnect keep their
  * real author. Real processes, real providers, real Postgres and Redis.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import { addCards, addComment, cardsMap, moveCard, readBoard, renameLane, setNoteText, setTag, type ChangeDescription } from '../../common/board';
-import { boardChanges, collabClientIds, collabUpdates, libraries, libraryMolecules, molecules } from '../../db/schema';
+import { boardChanges, collabUpdates, libraries, libraryMolecules, molecules } from '../../db/schema';
 import {
-  closeDb,
   connectClient,
   createMember,
   createOrganization,
   decodeState,
+  spawnCollabServer,
   storedRow,
-  testDb,
   testEnv,
+  useTestDb,
   waitForDoc,
   waitForEvent,
   type TestClient
 } from './fixtures';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const db = testDb();
+const db = useTestDb();
 const children: ChildProcess[] = [];
 const clients: TestClient[] = [];
 
@@ -35,56 +33,21 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.destroy();
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-afterAll(async () => {
-  await closeDb(db);
-});
 
-/** The real entry point (index.ts), or the test process with extra options (server-process.ts). */
-function startServer(opts: { redisPrefix: string; port?: number; options?: { updateLog?: boolean } }) {
+/** The real entry point (index.ts) on this test's Redis prefix. */
+function startServer(opts: { redisPrefix: string; port?: number }) {
   const { databaseUrl, redisUrl } = testEnv();
-  const script = opts.options ? 'collab-server/test/server-process.ts' : 'collab-server/index.ts';
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      REDIS_PREFIX: opts.redisPrefix,
-      COLLAB_HOST: '127.0.0.1',
-      COLLAB_PORT: String(opts.port ?? 0),
-      // Nothing is stored by the debounce within the test: only the log can bring edits back.
-      COLLAB_DEBOUNCE_MS: '60000',
-      TEST_COLLAB_OPTIONS: JSON.stringify(opts.options ?? {})
-    },
-    stdio: ['ignore', 'pipe', 'pipe']
+  const server = spawnCollabServer({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: opts.redisPrefix,
+    COLLAB_HOST: '127.0.0.1',
+    COLLAB_PORT: String(opts.port ?? 0),
+    // Nothing is stored by the debounce within the test: only the log can bring edits back.
+    COLLAB_DEBOUNCE_MS: '60000'
   });
-  children.push(proc);
-  let output = '';
-  const listening = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`collab-server did not start:\n${output}`)), 20_000);
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /\[collab\] listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`collab-server exited with ${code} before listening:\n${output}`));
-    });
-  });
-  return {
-    listening,
-    output: () => output,
-    async kill() {
-      const exited = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  };
+  children.push(server.proc);
+  return server;
 }
 
 function connect(port: number, name: string, token: string) {
@@ -226,57 +189,51 @@ describe('a collab-server killed inside the store debounce', () => {
 
 describe('edits resent by a client after the server died', () => {
   // Ana's cards come the way the product adds them (the server, stored at
-  // once); her moves and tags are live edits inside the debounce. With the log
-  // the restarted server already has them (Ben's resend adds nothing); without
-  // it only Ben's resend brings them back, and the owner of their Yjs client id
-  // says whose they are.
-  for (const updateLog of [true, false]) {
-    it(`keep their real author (update log ${updateLog ? 'on' : 'off'})`, async () => {
-      const { ana, ben, lib, ms, name, redisPrefix } = await boardFixture(2);
-      const first = startServer({ redisPrefix, options: { updateLog } });
-      const port = await first.listening;
-      const added = await fetch(`http://127.0.0.1:${port}/internal/v1/libraries/${lib.id}/cards`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ana.token}` },
-        body: JSON.stringify({ add: ms.map((m) => m.id) })
-      });
-      expect(added.status).toBe(200);
-      // A server-side change is stored before the call returns, and that store took its rows out of the log.
-      expect(readBoard(decodeState((await storedRow(db, name))!.state)).cards).toHaveLength(2);
-      expect(await db.select().from(collabUpdates).where(eq(collabUpdates.documentName, name))).toEqual([]);
-      const a = connect(port, name, ana.token);
-      const b = connect(port, name, ben.token);
-      await Promise.all([a.ready(), b.ready()]);
-      moveCard(a.doc, ms[0].id, 'make');
-      setTag(a.doc, ms[1].id, 'hot', true);
-      await a.acknowledged();
-      await waitForDoc(b.doc, (d) => readBoard(d).cards.some((c) => c.tags.includes('hot')), 5_000, 'Ana’s edits at Ben');
+  // once); her moves and tags are live edits inside the debounce. The restarted
+  // server has them from the log before Ben's provider resends them, so they
+  // stay Ana's: credited to the sender, the resend would put them in Ben's name.
+  it('keep their real author', async () => {
+    const { ana, ben, lib, ms, name, redisPrefix } = await boardFixture(2);
+    const first = startServer({ redisPrefix });
+    const port = await first.listening;
+    const added = await fetch(`http://127.0.0.1:${port}/internal/v1/libraries/${lib.id}/cards`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ana.token}` },
+      body: JSON.stringify({ add: ms.map((m) => m.id) })
+    });
+    expect(added.status).toBe(200);
+    // A server-side change is stored before the call returns, and that store took its rows out of the log.
+    expect(readBoard(decodeState((await storedRow(db, name))!.state)).cards).toHaveLength(2);
+    expect(await db.select().from(collabUpdates).where(eq(collabUpdates.documentName, name))).toEqual([]);
+    const a = connect(port, name, ana.token);
+    const b = connect(port, name, ben.token);
+    await Promise.all([a.ready(), b.ready()]);
+    moveCard(a.doc, ms[0].id, 'make');
+    setTag(a.doc, ms[1].id, 'hot', true);
+    await a.acknowledged();
+    await waitForDoc(b.doc, (d) => readBoard(d).cards.some((c) => c.tags.includes('hot')), 5_000, 'Ana’s edits at Ben');
 
-      await first.kill();
-      close(a);
-      // Same port: Ben's provider reconnects by itself and sends what the new server lacks.
-      const second = startServer({ redisPrefix, port, options: { updateLog } });
-      await second.listening;
-      await waitForEvent(b.provider, 'synced', () => true, 15_000);
-      await b.acknowledged();
-      const expected = readBoard(b.doc);
-      close(b);
+    await first.kill();
+    close(a);
+    // Same port: Ben's provider reconnects by itself and sends what the new server lacks.
+    const second = startServer({ redisPrefix, port });
+    await second.listening;
+    await waitForEvent(b.provider, 'synced', () => true, 15_000);
+    await b.acknowledged();
+    const expected = readBoard(b.doc);
+    close(b);
 
-      await eventually(async () => {
-        const row = await storedRow(db, name);
-        const board = row && readBoard(decodeState(row.state));
-        return board?.cards.some((c) => c.tags.includes('hot')) ? board : undefined;
-      }, () => `Ana’s edits stored\n${second.output()}`);
-      expect(readBoard(decodeState((await storedRow(db, name))!.state)).cards).toEqual(expected.cards);
-      const [m0, m1] = ms.map((m) => cx(m.registryNumber));
-      expect(await historyLines(lib.id, { [ana.user.id]: 'Ana', [ben.user.id]: 'Ben' })).toEqual([
-        expect.stringMatching(/^Crosslink: added the lane Ideas/),
-        'Ana: added 2 molecules',
-        `Ana: tagged ${m1} “hot”; moved ${m0} from Ideas to Make`
-      ]);
-      // Ana's Yjs client id is hers: claimed by her first write, before Ben could receive it.
-      const claims = await db.select().from(collabClientIds).where(eq(collabClientIds.documentName, name));
-      expect(claims.find((c) => c.clientId === a.doc.clientID)?.userId).toBe(ana.user.id);
-    }, 60_000);
-  }
+    await eventually(async () => {
+      const row = await storedRow(db, name);
+      const board = row && readBoard(decodeState(row.state));
+      return board?.cards.some((c) => c.tags.includes('hot')) ? board : undefined;
+    }, () => `Ana’s edits stored\n${second.output()}`);
+    expect(readBoard(decodeState((await storedRow(db, name))!.state)).cards).toEqual(expected.cards);
+    const [m0, m1] = ms.map((m) => cx(m.registryNumber));
+    expect(await historyLines(lib.id, { [ana.user.id]: 'Ana', [ben.user.id]: 'Ben' })).toEqual([
+      expect.stringMatching(/^Crosslink: added the lane Ideas/),
+      'Ana: added 2 molecules',
+      `Ana: tagged ${m1} “hot”; moved ${m0} from Ideas to Make`
+    ]);
+  }, 60_000);
 });

@@ -3,9 +3,12 @@
  * so files and runs never collide), real servers on port 0, real providers
  * over `ws`, and bounded event waits instead of sleeps.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import { eq } from 'drizzle-orm';
+import { afterAll, afterEach } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { createApiToken, createSession } from '../../db/auth';
@@ -215,7 +218,7 @@ function withDeadline<T>(promise: Promise<T>, what: string, timeoutMs = DEFAULT_
 export class Harness {
   private servers: CollabServer[] = [];
   private clients: TestClient[] = [];
-  /** Unique per harness so parallel files and runs never share Redis channels. */
+  /** Unique per harness (one per test file) so parallel files and runs never share Redis channels. */
   readonly redisPrefix = `collabtest-${randomUUID().slice(0, 8)}`;
 
   constructor(readonly db: Db) {}
@@ -248,4 +251,63 @@ export class Harness {
   }
 }
 
-export { closeDb };
+/** The file's database connection, closed after its last test. */
+export function useTestDb(): Db {
+  const db = testDb();
+  afterAll(() => closeDb(db));
+  return db;
+}
+
+/** The file's database and a harness whose servers and clients are closed after every test. */
+export function useHarness(): { db: Db; h: Harness } {
+  const db = useTestDb();
+  const h = new Harness(db);
+  afterEach(() => h.cleanup());
+  return { db, h };
+}
+
+// ---- the entry point as a process ----------------------------------------------
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * `collab-server/index.ts` in a process of its own, with `env` on top of this
+ * one's: `listening` resolves with the port it printed, `exited` with its exit
+ * code. For tests that signal or kill the server.
+ */
+export function spawnCollabServer(env: Record<string, string>) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'collab-server/index.ts'], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let output = '';
+  const listening = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`collab-server did not start:\n${output}`)), 20_000);
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /\[collab\] listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`collab-server exited with ${code} before listening:\n${output}`));
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return {
+    proc,
+    listening,
+    exited,
+    output: () => output,
+    /** Kills it with SIGKILL (no store, no shutdown) and waits until it is gone. */
+    async kill() {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  };
+}

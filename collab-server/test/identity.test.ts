@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import { OutgoingMessage } from '@hocuspocus/server';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { addCards, addComment, readComments } from '../../common/board';
@@ -15,31 +15,18 @@ import { parseCollabNotice, storedNotice } from '../../common/collab-notices';
 import { libraries, libraryShares, molecules } from '../../db/schema';
 import { cookieOriginAllowed, withDocument, type CollabServer } from '../server';
 import {
-  closeDb,
   createMember,
   createOrganization,
   decodeState,
-  Harness,
   storedRow,
-  testDb,
+  useHarness,
   waitForDoc,
   waitForEvent,
   type AuthOutcome,
   type TestClient
 } from './fixtures';
 
-const db = testDb();
-let h: Harness;
-
-beforeEach(() => {
-  h = new Harness(db);
-});
-afterEach(async () => {
-  await h.cleanup();
-});
-afterAll(async () => {
-  await closeDb(db);
-});
+const { db, h } = useHarness();
 
 /** A board with one card, the sponsor owner, a CRO scientist (edit) and a CRO viewer (read). */
 async function board(collab: CollabServer) {
@@ -70,15 +57,20 @@ async function board(collab: CollabServer) {
   return { owner, croUser, croViewer, name, moleculeId: molecule.id };
 }
 
+/** A board on a fresh server, with a synced client for each of `who`, in that order. */
+async function openBoard(...who: Array<'owner' | 'croUser' | 'croViewer'>) {
+  const collab = await h.startServer();
+  const b = await board(collab);
+  const clients = who.map((person) => h.connect(collab, b.name, b[person].token));
+  await Promise.all(clients.map((c) => c.ready()));
+  return { collab, b, clients };
+}
+
 const closedWith = (client: TestClient) => waitForEvent<{ event: { reason: string } }>(client.provider, 'close').then((e) => e.event.reason);
 
 describe('notices come only from the server', () => {
   it('a read-only client broadcasting "stored" is closed and nobody receives it; the server’s own notice still arrives', async () => {
-    const collab = await h.startServer();
-    const b = await board(collab);
-    const viewer = h.connect(collab, b.name, b.croViewer.token);
-    const owner = h.connect(collab, b.name, b.owner.token);
-    await Promise.all([viewer.ready(), owner.ready()]);
+    const { collab, b, clients: [viewer, owner] } = await openBoard('croViewer', 'owner');
     const received: string[] = [];
     owner.provider.on('stateless', ({ payload }: { payload: string }) => received.push(payload));
     const rejected = waitForEvent(collab.events, 'messageRejected', (e) => e.reason === 'client-notice');
@@ -97,10 +89,7 @@ describe('notices come only from the server', () => {
   });
 
   it('a plain stateless message from a client is refused too', async () => {
-    const collab = await h.startServer();
-    const b = await board(collab);
-    const cro = h.connect(collab, b.name, b.croUser.token);
-    await cro.ready();
+    const { clients: [cro] } = await openBoard('croUser');
     const closing = closedWith(cro);
     cro.provider.sendStateless(storedNotice());
     expect(await closing).toBe('client-notice');
@@ -109,12 +98,7 @@ describe('notices come only from the server', () => {
 
 describe('presence is the connection’s user', () => {
   it('presence naming another user is refused; the true user’s presence is shown', async () => {
-    const collab = await h.startServer();
-    const b = await board(collab);
-    const forger = h.connect(collab, b.name, b.croUser.token);
-    const honest = h.connect(collab, b.name, b.croViewer.token);
-    const observer = h.connect(collab, b.name, b.owner.token);
-    await Promise.all([forger.ready(), honest.ready(), observer.ready()]);
+    const { b, clients: [forger, honest, observer] } = await openBoard('croUser', 'croViewer', 'owner');
     const seenNames = new Set<string>();
     observer.provider.awareness!.on('change', () => {
       observer.provider.awareness!.getStates().forEach((s, clientId) => {
@@ -137,11 +121,7 @@ describe('presence is the connection’s user', () => {
 
 describe('comment authors are the connection’s user', () => {
   it('a comment carrying another user’s id and name is refused, never seen or stored; an honest comment is', async () => {
-    const collab = await h.startServer();
-    const b = await board(collab);
-    const forger = h.connect(collab, b.name, b.croUser.token);
-    const observer = h.connect(collab, b.name, b.owner.token);
-    await Promise.all([forger.ready(), observer.ready()]);
+    const { collab, b, clients: [forger, observer] } = await openBoard('croUser', 'owner');
 
     const closing = closedWith(forger);
     addComment(forger.doc, b.moleculeId, { id: 'forged', authorId: b.owner.user.id, authorName: b.owner.user.name, text: 'Approved. — the owner' });
@@ -162,20 +142,14 @@ describe('comment authors are the connection’s user', () => {
   });
 
   it('a name alone forged (own id, another name) is refused as well', async () => {
-    const collab = await h.startServer();
-    const b = await board(collab);
-    const forger = h.connect(collab, b.name, b.croUser.token);
-    await forger.ready();
+    const { b, clients: [forger] } = await openBoard('croUser');
     const closing = closedWith(forger);
     addComment(forger.doc, b.moleculeId, { id: 'renamed', authorId: b.croUser.user.id, authorName: b.owner.user.name, text: 'hi' });
     expect(await closing).toBe('forged-author');
   });
 
   it('resending comments the server already has (other people’s included) is not refused', async () => {
-    const collab = await h.startServer();
-    const b = await board(collab);
-    const owner = h.connect(collab, b.name, b.owner.token);
-    await owner.ready();
+    const { collab, b, clients: [owner] } = await openBoard('owner');
     addComment(owner.doc, b.moleculeId, { id: 'by-owner', authorId: b.owner.user.id, authorName: b.owner.user.name, text: 'mine' });
     await owner.acknowledged();
     // The CRO's client holds the owner's comment and sends its whole state, as after a reconnect.

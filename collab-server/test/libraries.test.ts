@@ -7,26 +7,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { addCards, addComment, cardsMap, moveCard, readBoard, readCards, setNoteText, setTag } from '../../common/board';
 import { createQueues } from '../../common/queues';
 import { boardDocAt, listBoardHistory } from '../../db/access/libraries';
 import { auditEvents, boardChanges, libraries, libraryMolecules, libraryShares, molecules, type LibraryMemberAccess } from '../../db/schema';
-import { closeDb, createMember, createOrganization, Harness, testDb, testEnv, waitForDoc, waitForEvent } from './fixtures';
+import { createMember, createOrganization, testEnv, useHarness, waitForDoc, waitForEvent } from './fixtures';
 
-const db = testDb();
-let h: Harness;
-
-beforeEach(() => {
-  h = new Harness(db);
-});
-afterEach(async () => {
-  await h.cleanup();
-});
-afterAll(async () => {
-  await closeDb(db);
-});
+const { db, h } = useHarness();
 
 async function createLibrary(organizationId: string, createdBy: string | null, memberAccess: LibraryMemberAccess = 'edit') {
   const [lib] = await db.insert(libraries).values({ organizationId, name: `Lib ${randomUUID().slice(0, 6)}`, memberAccess, createdBy }).returning();

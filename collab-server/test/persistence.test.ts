@@ -3,35 +3,15 @@
  * destroy, and the store + projector transaction.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { parseCollabNotice } from '../../common/collab-notices';
 import { notifications } from '../../db/schema';
 import { organizationAccess, organizationDocument, type DocumentKind } from '../documents';
 import type { CollabEvents } from '../server';
-import {
-  closeDb,
-  createMember,
-  createOrganization,
-  decodeState,
-  Harness,
-  storedRow,
-  testDb,
-  waitForEvent
-} from './fixtures';
+import { createMember, createOrganization, decodeState, storedRow, useHarness, waitForEvent } from './fixtures';
 
-const db = testDb();
-let h: Harness;
-
-beforeEach(() => {
-  h = new Harness(db);
-});
-afterEach(async () => {
-  await h.cleanup();
-});
-afterAll(async () => {
-  await closeDb(db);
-});
+const { db, h } = useHarness();
 
 type Stored = CollabEvents['stored'][0];
 type StoreFailed = CollabEvents['storeFailed'][0];

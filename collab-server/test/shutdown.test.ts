@@ -2,24 +2,12 @@
  * The real entry point as a process: listens where COLLAB_* say, and on
  * SIGTERM stores what clients had acknowledged, closes everything and exits 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  closeDb,
-  connectClient,
-  createMember,
-  createOrganization,
-  decodeState,
-  storedRow,
-  testDb,
-  testEnv,
-  type TestClient
-} from './fixtures';
+import type { ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectClient, createMember, createOrganization, decodeState, spawnCollabServer, storedRow, testEnv, useTestDb, type TestClient } from './fixtures';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const db = testDb();
+const db = useTestDb();
 let child: ChildProcess | null = null;
 let client: TestClient | null = null;
 
@@ -29,37 +17,6 @@ afterEach(() => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   child = null;
 });
-afterAll(async () => {
-  await closeDb(db);
-});
-
-function startEntryPoint(env: Record<string, string>) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'collab-server/index.ts'], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
-  let output = '';
-  const listening = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`collab-server did not start:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /\[collab\] listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`collab-server exited with ${code} before listening:\n${output}`));
-    });
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, listening, exited, output: () => output };
-}
 
 describe('collab-server/index.ts', () => {
   it('stores acknowledged edits on SIGTERM and exits 0', async () => {
@@ -68,7 +25,7 @@ describe('collab-server/index.ts', () => {
     const member = await createMember(db, org.id, 'scientist');
     const name = `organization:${org.id}`;
 
-    const server = startEntryPoint({
+    const server = spawnCollabServer({
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
       REDIS_PREFIX: `collabtest-${randomUUID().slice(0, 8)}`,

@@ -337,31 +337,38 @@ export async function holdImport(db: Db, target: { importId: string; organizatio
 }
 
 /**
- * Imports a worker should be running: running, queued for more than 30 s, or stopped
- * (cancelled, failed) with molecules still waiting for descriptors. Redis
- * may have lost their jobs (it keeps nothing on disk); Postgres has not.
+ * Imports a worker should be running but none is on (none holds it: see
+ * holdImport): running, queued for more than 30 s, or stopped (cancelled,
+ * failed) with molecules still waiting for descriptors. Redis may have lost
+ * their jobs (it keeps nothing on disk); Postgres has not. An import a worker
+ * holds is left out: that worker queues what follows itself.
  */
 export async function importsToResume(db: Db, limit = 500) {
   const res = await db.$client.query<{
     id: string;
     organization_id: string;
     created_by: string | null;
+    status: string;
     checkpoint_row: number;
     descriptors_done: number;
   }>(
-    `select i.id, i.organization_id, i.created_by, i.checkpoint_row, i.descriptors_done from imports i
-     where i.status = 'running'
+    `select i.id, i.organization_id, i.created_by, i.status, i.checkpoint_row, i.descriptors_done from imports i
+     where (i.status = 'running'
         -- A just-created import is being queued by the web request that made it (which marks it
-        -- failed if it cannot): only one that has waited a while was lost with Redis.
+        -- failed and deletes its file if it cannot): only one that has waited a while was lost with Redis.
         or (i.status = 'queued' and i.created_at < now() - interval '30 seconds')
-        or (i.status in ('cancelled', 'failed') and exists (select 1 from molecules m where m.created_by_import_id = i.id and m.descriptors_at is null))
+        or (i.status in ('cancelled', 'failed') and exists (select 1 from molecules m where m.created_by_import_id = i.id and m.descriptors_at is null)))
+       -- holdImport's lock on the import (two-key form: classid, objid as an unsigned int4)
+       and not exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.database = (select oid from pg_database where datname = current_database())
+                       and l.classid = $2 and l.objsubid = 2 and l.objid::int8 = (hashtext(i.id::text)::int8 & 4294967295))
      order by i.created_at limit $1`,
-    [limit]
+    [limit, IMPORT_LOCK_SPACE]
   );
   return res.rows.map((r) => ({
     id: r.id,
     organizationId: r.organization_id,
     createdBy: r.created_by,
+    status: r.status,
     checkpointRow: r.checkpoint_row,
     descriptorsDone: r.descriptors_done
   }));

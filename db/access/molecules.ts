@@ -523,15 +523,16 @@ async function countMatching(db: DbOrTx, organizationId: string, query: Molecule
   return { total: Math.max(estimate, EXACT_TOTAL_LIMIT + 1), totalIsEstimate: true };
 }
 
+/** What a listed molecule carries beside its columns: all identifiers and the latest value of each property. */
+type MoleculeDecorations = {
+  identifiers: Array<{ label: string; value: string }>;
+  properties: Record<string, { value: number | null; value_text: string | null; unit: string | null }>;
+};
+
 /** Latest value of each property, and all identifiers, for a page of molecules. */
 export async function decorateMolecules(db: DbOrTx, rows: PresentedMoleculeRow[]) {
-  if (!rows.length) return [];
-  const byMolecule = await decorationsFor(db, rows.map((r) => r.id));
-  return rows.map((r) => ({ ...presentMolecule(r), ...byMolecule.get(r.id)! }));
-}
-
-/** Decorations of a page whose rows are fetched at the same time (ids known). */
-async function decorationsFor(db: DbOrTx, ids: string[]) {
+  const ids = rows.map((r) => r.id);
+  if (!ids.length) return [];
   const [idRows, propRows] = await Promise.all([
     db
       .select({ moleculeId: moleculeIdentifiers.moleculeId, label: moleculeIdentifiers.label, value: moleculeIdentifiers.value })
@@ -550,37 +551,28 @@ async function decorationsFor(db: DbOrTx, ids: string[]) {
       .where(inUuids(moleculeProperties.moleculeId, ids))
       .orderBy(moleculeProperties.moleculeId, moleculeProperties.name, desc(moleculeProperties.createdAt))
   ]);
-  const byMolecule = new Map<string, { identifiers: Array<{ label: string; value: string }>; properties: Record<string, { value: number | null; value_text: string | null; unit: string | null }> }>();
+  const byMolecule = new Map<string, MoleculeDecorations>();
   for (const id of ids) byMolecule.set(id, { identifiers: [], properties: {} });
   for (const r of idRows) byMolecule.get(r.moleculeId)!.identifiers.push({ label: r.label, value: r.value });
   for (const p of propRows) byMolecule.get(p.moleculeId)!.properties[p.name] = { value: p.value, value_text: p.valueText, unit: p.unit };
-  return byMolecule;
+  return rows.map((r) => ({ ...presentMolecule(r), ...byMolecule.get(r.id)! }));
 }
 
-/** One row of `pageWithDecorations`: the presented columns plus the page's identifiers and latest property values. */
-interface DecoratedPageRow extends Record<string, unknown> {
-  id: string;
-  registry_number: number;
-  name: string | null;
-  canonical_smiles: string;
-  inchikey: string;
-  formula: string;
-  average_mw: number | null;
-  exact_mass: number | null;
-  clogp: number | null;
-  tpsa: number | null;
-  hbd: number | null;
-  hba: number | null;
-  rotatable_bonds: number | null;
-  heavy_atoms: number | null;
-  aromatic_rings: number | null;
-  fraction_csp3: number | null;
-  /** Milliseconds since the epoch (as text: bigint), so the Date is the one Drizzle would make. */
-  descriptors_at_ms: string | null;
-  created_at_ms: string;
-  identifiers: Array<{ label: string; value: string }>;
-  properties: Record<string, { value: number | null; value_text: string | null; unit: string | null }>;
-}
+/** A timestamp column in `pageWithDecorations`: milliseconds since the epoch (as text: bigint), so the Date is the one Drizzle would make. */
+type EpochMs<T> = [T] extends [Date] ? string : [T] extends [Date | null] ? string | null : T;
+
+/** One row of `pageWithDecorations`: the presented columns, under their presenter names, plus the decorations. */
+type DecoratedPageRow = { [K in keyof PresentedMoleculeRow]: EpochMs<PresentedMoleculeRow[K]> } & MoleculeDecorations;
+
+/** The presented columns of `m`, named as `presentedColumns` names them (timestamps as epoch milliseconds). */
+const pageColumns = sql.join(
+  Object.entries(presentedColumns).map(([key, column]) =>
+    column.dataType === 'date'
+      ? sql`floor(extract(epoch from m.${sql.identifier(column.name)}) * 1000)::bigint as ${sql.identifier(key)}`
+      : sql`m.${sql.identifier(column.name)} as ${sql.identifier(key)}`
+  ),
+  sql`, `
+);
 
 /**
  * A page of molecules with their identifiers and latest property values, in
@@ -589,10 +581,7 @@ interface DecoratedPageRow extends Record<string, unknown> {
  * rows and their decorations are not four statements.
  */
 function pageWithDecorations(ids: SQL): SQL {
-  return sql`select m.id, m.registry_number, m.name, m.canonical_smiles, m.inchikey, m.formula, m.average_mw, m.exact_mass,
-      m.clogp, m.tpsa, m.hbd, m.hba, m.rotatable_bonds, m.heavy_atoms, m.aromatic_rings, m.fraction_csp3,
-      floor(extract(epoch from m.descriptors_at) * 1000)::bigint as descriptors_at_ms,
-      floor(extract(epoch from m.created_at) * 1000)::bigint as created_at_ms,
+  return sql`select ${pageColumns},
       coalesce((select json_agg(json_build_object('label', i.label, 'value', i.value) order by i.created_at)
         from molecule_identifiers i where i.molecule_id = m.id), '[]') as identifiers,
       coalesce((select json_object_agg(p.name, json_build_object('value', p.value_num, 'value_text', p.value_text, 'unit', p.unit))
@@ -631,29 +620,10 @@ export async function listMolecules(db: DbOrTx, actor: Actor | null, query: Mole
     queryPrepared<DecoratedPageRow>(db, pageWithDecorations(pageIds(where, order, orgId, page))),
     countMatching(db, orgId, query, where)
   ]);
-  const data = rows.map((r) => ({
-    ...presentMolecule({
-      id: r.id,
-      registryNumber: r.registry_number,
-      name: r.name,
-      canonicalSmiles: r.canonical_smiles,
-      inchikey: r.inchikey,
-      formula: r.formula,
-      averageMw: r.average_mw,
-      exactMass: r.exact_mass,
-      clogp: r.clogp,
-      tpsa: r.tpsa,
-      hbd: r.hbd,
-      hba: r.hba,
-      rotatableBonds: r.rotatable_bonds,
-      heavyAtoms: r.heavy_atoms,
-      aromaticRings: r.aromatic_rings,
-      fractionCsp3: r.fraction_csp3,
-      descriptorsAt: msDate(r.descriptors_at_ms),
-      createdAt: msDate(r.created_at_ms)!
-    }),
-    identifiers: r.identifiers,
-    properties: r.properties
+  const data = rows.map(({ identifiers, properties, descriptorsAt, createdAt, ...columns }) => ({
+    ...presentMolecule({ ...columns, descriptorsAt: msDate(descriptorsAt), createdAt: msDate(createdAt)! }),
+    identifiers,
+    properties
   }));
   return { data, total, totalIsEstimate };
 }

@@ -9,14 +9,6 @@ CREATE TABLE "audit_checkpoints" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
-CREATE TABLE "collab_client_ids" (
-	"document_name" text NOT NULL,
-	"client_id" bigint NOT NULL,
-	"user_id" uuid,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "collab_client_ids_document_name_client_id_pk" PRIMARY KEY("document_name","client_id")
-);
---> statement-breakpoint
 CREATE TABLE "collab_updates" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"document_name" text NOT NULL,
@@ -27,7 +19,6 @@ CREATE TABLE "collab_updates" (
 );
 --> statement-breakpoint
 ALTER TABLE "audit_checkpoints" ADD CONSTRAINT "audit_checkpoints_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "collab_client_ids" ADD CONSTRAINT "collab_client_ids_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "collab_updates" ADD CONSTRAINT "collab_updates_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "audit_checkpoints_org_idx" ON "audit_checkpoints" USING btree ("organization_id","id");--> statement-breakpoint
 CREATE INDEX "collab_updates_document_idx" ON "collab_updates" USING btree ("document_name","id");

@@ -3,8 +3,7 @@
 -- of the group `crosslink_app`, which gets only what the product needs: rows
 -- of ordinary tables, sequences, temporary tables (the ingest staging table),
 -- LISTEN (free). It owns nothing, so it cannot ALTER, DROP, or disable a
--- trigger. Every statement is idempotent: db/migrate.ts re-applies this file
--- to databases that recorded the earlier placeholder of 0004.
+-- trigger.
 --
 -- The group is cluster-wide: created here when missing (the owner needs
 -- CREATEROLE for that, or an operator creates it beforehand); the login role
@@ -39,8 +38,8 @@ revoke update, delete, truncate on audit_events, audit_checkpoints from crosslin
 -- ...and a trigger, so a grant added by mistake later does not reopen it. Only
 -- sessions of the table's owner (or a superuser: the operator, deliberately)
 -- get through; the app role does not, not even through a cascade (deleting an
--- organisation or user that has audit events is refused for the app: the FK
--- actions run the DELETE/UPDATE here, and session_user stays the app's).
+-- organisation that has audit events is refused for the app: the FK action
+-- runs the DELETE here, and session_user stays the app's).
 create or replace function crosslink_audit_append_only() returns trigger
 language plpgsql as $$
 begin
@@ -51,18 +50,17 @@ begin
     using errcode = 'insufficient_privilege';
 end $$;
 --> statement-breakpoint
-create or replace trigger audit_events_append_only
-  before update or delete on audit_events
-  for each row execute function crosslink_audit_append_only();
+do $$
+declare t text;
+begin
+  foreach t in array array['audit_events', 'audit_checkpoints'] loop
+    execute format('create or replace trigger %I before update or delete on %I for each row execute function crosslink_audit_append_only()', t || '_append_only', t);
+    execute format('create or replace trigger %I before truncate on %I for each statement execute function crosslink_audit_append_only()', t || '_no_truncate', t);
+  end loop;
+end $$;
 --> statement-breakpoint
-create or replace trigger audit_events_no_truncate
-  before truncate on audit_events
-  for each statement execute function crosslink_audit_append_only();
---> statement-breakpoint
-create or replace trigger audit_checkpoints_append_only
-  before update or delete on audit_checkpoints
-  for each row execute function crosslink_audit_append_only();
---> statement-breakpoint
-create or replace trigger audit_checkpoints_no_truncate
-  before truncate on audit_checkpoints
-  for each statement execute function crosslink_audit_append_only();
+-- An event's actor is part of its hash: ON DELETE SET NULL would rewrite
+-- audited rows when a user is deleted, and break the chain. The event keeps
+-- the id of whoever acted (history, not a reference), so a user can be deleted
+-- and the trail stays as it was.
+alter table audit_events drop constraint audit_events_actor_user_id_users_id_fk;

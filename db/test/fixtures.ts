@@ -1,6 +1,9 @@
 /** Shared fixtures for data-layer integration tests: real Postgres, unique rows per test. */
 import { randomUUID } from 'node:crypto';
-import { createDb, type Db } from '../client';
+import { afterAll } from 'vitest';
+import { urlAs } from '../../scripts/services';
+import { closeDb, createDb, type Db } from '../client';
+import { ensureAppLogin } from '../migrate';
 import { signUp, type ClientInfo } from '../access/accounts';
 
 export const client: ClientInfo = { via: 'api', ip: '127.0.0.1', userAgent: 'vitest' };
@@ -20,6 +23,30 @@ export function ownerDb(): Db {
   const url = process.env.DATABASE_OWNER_URL ?? process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_OWNER_URL or DATABASE_URL must be set (the vitest global setup provides them)');
   return createDb(url, { max: 2, applicationName: 'crosslink-test-owner' });
+}
+
+/** testDb() and ownerDb() for one test file, closed after its tests (a pool connects on first use). */
+export function testDbs(): { db: Db; owner: Db } {
+  const dbs = { db: testDb(), owner: ownerDb() };
+  afterAll(async () => {
+    await closeDb(dbs.db);
+    await closeDb(dbs.owner);
+  });
+  return dbs;
+}
+
+/**
+ * A URL that logs in as a member of `crosslink_app` and nothing more: DATABASE_URL when the
+ * roles are separated (npm test), else a login made for the tests through the owner (who then
+ * needs CREATEROLE, as a superuser has), so the app role's limits are tested on every setup.
+ */
+export async function appRoleUrl(): Promise<string> {
+  const app = process.env.DATABASE_URL!;
+  const owner = process.env.DATABASE_OWNER_URL ?? app;
+  if (owner !== app) return app;
+  const url = urlAs(owner, { name: 'crosslink_test_app', password: 'crosslink-test-app' });
+  await ensureAppLogin(owner, url);
+  return url;
 }
 
 export const uniqueEmail = (tag: string) => `${tag}-${randomUUID().slice(0, 8)}@test.example`;

@@ -23,13 +23,14 @@
  * connected with; if that fails it gets `access:ended` with the reason and
  * is disconnected, otherwise it moves to the organisation room it now
  * belongs to (leaving the old one). Every socket is also re-checked every
- * `accessSweepMs` (expiry, and events missed while the listener reconnected).
+ * 60 s (expiry, and events missed while the listener reconnected).
  */
 import type { Server as HttpServer } from 'node:http';
 import { Redis } from 'ioredis';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { clientConfigOf, listenAccessEvents, type AccessEvent, type AccessEventListener } from '../../common/access-events';
+import { followAccessEvents, type AccessEvent } from '../../common/access-events';
+import { accessLossMessage } from '../../common/collab-notices';
 import { AppError, type ErrorCode } from '../../common/errors';
 import {
   REALTIME_PATH,
@@ -63,10 +64,6 @@ export interface AttachSocketServerOptions {
   /** How long to wait for the Redis subscription before starting without it. Default 10 s. */
   readyTimeoutMs?: number;
   log?: Pick<Console, 'info' | 'warn' | 'error'>;
-  /** Access events to follow; default a LISTEN of its own (settings from `db`'s pool). */
-  accessEvents?: AccessEventListener;
-  /** Re-check every socket's credential this often. Default 60 s. */
-  accessSweepMs?: number;
 }
 
 export interface AttachedSocketServer {
@@ -135,8 +132,6 @@ export async function attachSocketServer(
 
   /** The token each local socket authenticated with, for re-checks. */
   const credentials = new WeakMap<RealtimeSocket, { token: string; id: string }>();
-  const ownListener = options.accessEvents ? null : listenAccessEvents(clientConfigOf(db.$client, 'crosslink-socketio-access'), { log });
-  const accessListener = options.accessEvents ?? ownListener!;
 
   /** Re-authenticate one socket: disconnect it when its credential ended, else follow its organisation. */
   async function recheck(socket: RealtimeSocket) {
@@ -146,10 +141,8 @@ export async function attachSocketServer(
     if (socket.disconnected) return;
     if (!actor) {
       const reason = socket.data.via === 'session' ? 'signed-out' : 'token-revoked';
-      socket.emit('access:ended', {
-        reason,
-        message: reason === 'signed-out' ? 'You were signed out. Sign in again to keep working.' : 'The API token this connection used was revoked or has expired.'
-      });
+      // The same words the boards show (a credential's end names no document).
+      socket.emit('access:ended', { reason, message: accessLossMessage(reason, 'app') });
       socket.disconnect(true);
       return;
     }
@@ -160,19 +153,17 @@ export async function attachSocketServer(
     }
     socket.data = { ...socket.data, organizationId, role: actor.role };
   }
-  const recheckSafely = (socket: RealtimeSocket) =>
-    recheck(socket).catch((err: Error) => log.warn(`[realtime] re-checking socket ${socket.id} failed: ${err.message}`));
+  /** Library events concern boards, not sockets; the rest concern a user's or a credential's sockets. */
   const concerns = (event: AccessEvent, socket: RealtimeSocket) =>
     event.scope === 'membership' ? socket.data.userId === event.userId : event.scope !== 'library' && credentials.get(socket)?.id === event.credentialId;
-  const recheckAll = () => Promise.all([...io.of('/').sockets.values()].map(recheckSafely));
-  const onAccess = (event: AccessEvent) => {
-    for (const socket of io.of('/').sockets.values()) if (concerns(event, socket)) void recheckSafely(socket);
-  };
-  const onResync = () => void recheckAll();
-  accessListener.events.on('access', onAccess);
-  accessListener.events.on('resync', onResync);
-  const sweep = setInterval(() => void recheckAll(), options.accessSweepMs ?? 60_000);
-  sweep.unref();
+  const access = followAccessEvents(
+    { pool: db.$client, applicationName: 'crosslink-socketio-access', log },
+    {
+      connections: () => io.of('/').sockets.values(),
+      concerns,
+      recheck: (socket) => recheck(socket).catch((err: Error) => log.warn(`[realtime] re-checking socket ${socket.id} failed: ${err.message}`))
+    }
+  );
 
   io.on('connection', (socket) => {
     const { userId, organizationId } = socket.data;
@@ -211,7 +202,7 @@ export async function attachSocketServer(
   ]).finally(() => clearTimeout(timer));
   if (!subscribed) log.warn(`[realtime] Redis not reachable after ${readyTimeoutMs} ms; socket.io starts without it`);
   const listening = await Promise.race([
-    accessListener.ready.then(() => true),
+    access.ready.then(() => true),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), readyTimeoutMs)))
   ]).finally(() => clearTimeout(timer));
   if (!listening) log.warn(`[realtime] access events not heard yet after ${readyTimeoutMs} ms; sockets are re-checked every sweep until they are`);
@@ -221,10 +212,7 @@ export async function attachSocketServer(
     io,
     close() {
       closing ??= (async () => {
-        clearInterval(sweep);
-        accessListener.events.off('access', onAccess);
-        accessListener.events.off('resync', onResync);
-        await ownListener?.close();
+        await access.close();
         io.local.disconnectSockets(true);
         await Promise.allSettled([...io._nsps.values()].map((nsp) => nsp.adapter.close()));
         io.engine.close();

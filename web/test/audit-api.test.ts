@@ -6,27 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createInvitation, signUpWithInvitation } from '$db/access/accounts';
 import { authenticateToken, type Actor } from '$db/auth';
-import { closeDb, type Db } from '$db/client';
 import { auditCheckpointResponse, auditVerificationResponse } from '$lib/server/api/schemas';
-import { client, newOrganization, ownerDb, testDb, uniqueEmail } from '../../db/test/fixtures';
+import { client, newOrganization, testDbs, uniqueEmail } from '../../db/test/fixtures';
 import { GET } from '../src/routes/api/v1/audit/verification/+server';
 import { POST } from '../src/routes/api/v1/audit/checkpoints/+server';
 
 process.env.AUDIT_CHECKPOINT_KEY ??= randomBytes(32).toString('hex');
 
-let db: Db;
-let owner: Db;
-beforeAll(() => {
-  db = testDb();
-  owner = ownerDb();
-});
-afterAll(async () => {
-  await closeDb(db);
-  await closeDb(owner);
-});
+const { db, owner } = testDbs();
 
 const call = (handler: typeof GET | typeof POST, actor: Actor | null) => handler({ locals: { actor } } as never) as Promise<Response>;
 

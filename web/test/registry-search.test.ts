@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { getRDKit } from '$chem/rdkit';
 import { computeDescriptors, registerStructure } from '$chem/standardize';
-import { getMolecule, listMolecules, registerMolecule, type MoleculeQuery, type PropertyInput } from '$db/access/molecules';
+import { EXACT_TOTAL_LIMIT, exportMolecules, getMolecule, listMolecules, registerMolecule, type MoleculeQuery, type PropertyInput } from '$db/access/molecules';
 import type { Actor } from '$db/auth';
 import { authenticateToken } from '$db/auth';
 import { closeDb, type Db } from '$db/client';
 import { molecules } from '$db/schema';
 import { client, newOrganization, testDb } from '../../db/test/fixtures';
-import { withStructureKey } from '$lib/server/api/query';
+import { moleculeQueryFromSearch } from '$lib/server/api/query';
 
 let db: Db;
 let actor: Actor;
@@ -42,15 +42,18 @@ describe('registry search', () => {
     // As text only, this spelling matches nothing (the reported bug)…
     expect((await page({ q: other, structureKey: null })).data.map((m) => m.id)).not.toContain(caffeine.id);
     // …read as a structure it finds caffeine.
-    const found = await page(await withStructureKey({ q: other }));
+    const found = await page(await moleculeQueryFromSearch({ q: other }));
     expect(found.data.map((m) => m.id)).toEqual([caffeine.id]);
     expect(found.total).toBe(1);
+    // The Kekulé spelling it was registered with is not the stored (canonical) text either.
+    const kekule = await page(await moleculeQueryFromSearch({ q: 'CN1C=NC2=C1C(=O)N(C(=O)N2C)C' }));
+    expect(kekule.data.map((m) => m.id)).toEqual([caffeine.id]);
   });
 
   it('keeps text matches for a word that also parses as SMILES', async () => {
     const methanol = await register('OC', null);
     const named = await register('c1ccncc1', 'Cobalt-free pyridine');
-    const ids = (await page(await withStructureKey({ q: 'CO' }))).data.map((m) => m.id);
+    const ids = (await page(await moleculeQueryFromSearch({ q: 'CO' }))).data.map((m) => m.id);
     expect(ids).toContain(methanol.id);
     expect(ids).toContain(named.id);
   });
@@ -83,6 +86,34 @@ describe('listing', () => {
     expect((await page({})).total).toBe(n + 1);
     await db.delete(molecules).where(eq(molecules.id, added.id));
     expect((await page({})).total).toBe(n);
+  });
+
+  it('presents a listed molecule exactly as every other list does (one presenter)', async () => {
+    const { id } = await register('CC(C)Cc1ccc(cc1)C(C)C(=O)O', 'ibuprofen', { Solubility: { value: 21, unit: 'mg/L' } });
+    await register('CC(C)Cc1ccc(cc1)C(C)C(=O)O', 'Advil'); // a synonym: an identifier row
+    const [listed] = (await page({ ids: [id] })).data;
+    let exported: unknown;
+    for await (const batch of exportMolecules(db, actor, { ids: [id] })) exported = batch[0];
+    expect(listed).toEqual(exported);
+    expect(listed.created_at).toBeInstanceOf(Date);
+    expect(listed.identifiers).toEqual([{ label: 'synonym', value: 'Advil' }]);
+    expect(listed.properties.Solubility).toEqual({ value: 21, value_text: null, unit: 'mg/L' });
+  });
+
+  it('says when a search’s total is an estimate (more than EXACT_TOTAL_LIMIT matches)', async () => {
+    const big = await newOrganization(db);
+    const bigActor = (await authenticateToken(db, big.session.token))!;
+    await db.execute(sql`insert into molecules (organization_id, registry_number, inchikey, inchi, canonical_smiles, formula, name, morgan_fp, pattern_fp)
+      select ${big.organization.id}::uuid, g, 'BULK' || g, 'InChI=1S/bulk', 'C', 'CH4', 'bulk ' || g, '\\x00'::bytea, '\\x00'::bytea
+      from generate_series(1, ${EXACT_TOTAL_LIMIT + 1}) g`);
+    const searched = await listMolecules(db, bigActor, { q: 'bulk', structureKey: null }, { page: 1, pageSize: 5 });
+    expect(searched.totalIsEstimate).toBe(true);
+    expect(searched.total).toBeGreaterThan(EXACT_TOTAL_LIMIT);
+    expect(searched.data).toHaveLength(5);
+    // The whole registry is counted exactly (the trigger-kept count), however large.
+    const all = await listMolecules(db, bigActor, {}, { page: 1, pageSize: 5 });
+    expect(all).toMatchObject({ total: EXACT_TOTAL_LIMIT + 1, totalIsEstimate: false });
+    await db.delete(molecules).where(eq(molecules.organizationId, big.organization.id)); // the test database outlives the run
   });
 
   it('sorts by a property’s largest value, molecules without one last, pages consistent', async () => {

@@ -5,28 +5,18 @@
  */
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
-import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeDb, createDb } from '$db/client';
 import { AppError } from '$common/errors';
 import { errorResponse } from '$lib/server/api/respond';
 import { isDependencyDown } from '$lib/server/unavailable';
-
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../scripts/services';
 
 const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected a failure'), (err: unknown) => err);
 
 describe('isDependencyDown', async () => {
-  const port = await deadPort();
+  // Free now and nothing of ours listens on it: a dependency out of reach.
+  const port = await freePort();
   const deadDb = createDb(`postgres://postgres@127.0.0.1:${port}/nothing`, { applicationName: 'unavailable-test' });
   const liveDb = createDb(process.env.DATABASE_URL!, { applicationName: 'unavailable-test' });
   afterAll(async () => {

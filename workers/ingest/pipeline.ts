@@ -166,21 +166,23 @@ export async function runImport(job: ImportJob, deps: RunImportDeps, signal?: Ab
   if ('busy' in lease) {
     throw new Postpone(lease.busy === 'import' ? 2000 : 1000, `import ${job.data.importId}: ${lease.busy} busy`);
   }
+  /** Set when the import goes on: the job for where it stands is added once the lease is let go. */
   let next: ImportRow | null = null;
   try {
     const [imp] = await db.select().from(imports).where(eq(imports.id, job.data.importId));
     if (job.id && job.id !== ingestJobId(imp)) {
       // A stale job (an attempt that committed more before it died, a second
       // sweep): make sure the job for where the import stands exists, and stop.
+      if (imp.status === 'completed' || imp.status === 'reverted') return { status: imp.status, skipped: true };
       next = imp;
-      return { status: imp.status, skipped: true };
+      return { status: imp.status, skipped: true, continues: ingestJobId(imp) };
     }
     const outcome = await runSlice(imp, job, deps, slicing, signal);
     if (outcome.continues) next = outcome.imp;
     return outcome.result;
   } finally {
     await lease.release();
-    if (next && deps.enqueue && next.status !== 'completed' && next.status !== 'reverted') {
+    if (next && deps.enqueue) {
       await deps.enqueue('ingest', 'import', { owner: job.data.owner, importId: next.id }, { jobId: ingestJobId(next) });
     }
   }
@@ -222,7 +224,7 @@ async function runSlice(imp: ImportRow, job: ImportJob, deps: RunImportDeps, sli
   const removeUpload = () => rm(imp.storagePath, { force: true }).catch(() => {});
   const report = (phase: string, message: string, done = counts.processed, of = total ?? counts.processed) =>
     job.updateProgress({ done, total: Math.max(of, done), message, data: { ...counts, phase, status: 'running' } });
-  /** The slice's time is up: the import continues in the next job. */
+  /** The slice's time is up (or the import failed with descriptors to compute): the import continues in the next job. */
   const pause = async () => {
     const [now] = await db.select().from(imports).where(eq(imports.id, imp.id));
     return { continues: true as const, imp: now, result: { status: now.status, continues: ingestJobId(now), ...counts } };
@@ -364,11 +366,11 @@ async function runSlice(imp: ImportRow, job: ImportJob, deps: RunImportDeps, sli
     const lastAttempt = job.attemptsMade + 1 >= (queueContract.ingest.defaultJobOptions.attempts ?? 1);
     if (stopped) throw err;
     if (err instanceof AppError && err.status < 500) {
-      // A file-level problem (empty file, no header, too large once decompressed…): retrying cannot help.
+      // A file-level problem (empty file, no header, too large once decompressed, gone…): retrying cannot help.
       await finish('failed', { code: err.code, message: err.message });
       await removeUpload();
-      // Rows committed before it stay: their descriptors are still computed (the sweep resumes a failed import's pass 2).
-      return done({ status: 'failed', error: { code: err.code, message: err.message } });
+      // Rows committed before it stay: the next job computes their descriptors (pass 2 of a stopped import).
+      return await pause();
     } else if (lastAttempt && !signal?.aborted) {
       await finish('failed', { code: 'INTERNAL_ERROR', message: 'The import stopped unexpectedly; rows committed so far are kept and can be reverted' });
     }

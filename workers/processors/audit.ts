@@ -3,7 +3,7 @@
  * newest checkpoint and signs its head (db/audit.ts writeAuditCheckpoints),
  * every 10 minutes (`schedules` in common/queues.ts). Here, not in the request
  * path: the scheduler makes one job per tick across all worker processes, and
- * verifying a chain before signing it reads the whole chain.
+ * verifying a chain before signing it reads every event since its newest checkpoint.
  */
 import { checkpointKeyFromEnv, writeAuditCheckpoints } from '../../db/audit';
 import { defineProcessor } from '../processor';

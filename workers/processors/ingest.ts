@@ -13,7 +13,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { createChemPool, type ChemPool } from '../../chem/pool';
-import { ingestJobId } from '../../common/queues';
+import { SYSTEM_USER_ID, ingestJobId } from '../../common/queues';
 import { importsToResume } from '../../db/access/ingest';
 import { defineProcessor, type ProcessorContext } from '../processor';
 import { DEFAULT_SLICING, defaultIngestOptions, runImport, type SliceOptions } from '../ingest/pipeline';
@@ -45,19 +45,17 @@ function slicing(): SliceOptions & { resumeEveryMs: number } {
   };
 }
 
-/** Enqueue the job of every import Postgres says should be running; returns how many were looked at. */
-export async function resumeImports(ctx: ProcessorContext): Promise<number> {
-  if (!ctx.enqueue) return 0;
-  const pending = await importsToResume(ctx.db);
-  for (const imp of pending) {
+/** Enqueue the job of every import Postgres says should be running and no worker holds. */
+async function resumeImports(ctx: ProcessorContext) {
+  if (!ctx.enqueue) return;
+  for (const imp of await importsToResume(ctx.db)) {
     await ctx.enqueue(
       'ingest',
       'import',
-      { owner: { userId: imp.createdBy ?? 'system', organizationId: imp.organizationId }, importId: imp.id },
+      { owner: { userId: imp.createdBy ?? SYSTEM_USER_ID, organizationId: imp.organizationId }, importId: imp.id },
       { jobId: ingestJobId(imp) }
     );
   }
-  return pending.length;
 }
 
 let resumeTimer: NodeJS.Timeout | null = null;

@@ -14,6 +14,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../common/re
 import { createApiToken, createSession } from '../../db/auth';
 import { closeDb, createDb, type Db } from '../../db/client';
 import { memberships, organizations, users } from '../../db/schema';
+import { ownerDb } from '../../db/test/fixtures';
 import { attachSocketServer, type AttachedSocketServer } from '../../web/realtime/socket-server';
 
 export type TestSocket = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
@@ -65,14 +66,13 @@ export async function deleteTestUsers(db: Db, created: TestUser[]) {
   if (!created.length) return;
   // As the schema's owner: the app role may not delete audit events, not even through the
   // organisation's cascade (migration 0004), and the imports these users ran wrote some.
-  const ownerUrl = process.env.DATABASE_OWNER_URL;
-  const owner = ownerUrl ? createDb(ownerUrl, { max: 1, applicationName: 'crosslink-workers-test-cleanup' }) : db;
+  const owner = ownerDb();
   try {
     // Users cascade to memberships, sessions, notifications, invitations they made are removed with the org.
     await owner.delete(organizations).where(inArray(organizations.id, created.map((u) => u.organizationId)));
     await owner.delete(users).where(inArray(users.id, created.map((u) => u.id)));
   } finally {
-    if (owner !== db) await closeDb(owner);
+    await closeDb(owner);
   }
 }
 

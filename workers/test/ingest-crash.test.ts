@@ -14,6 +14,7 @@ import { Queue } from 'bullmq';
 import { and, count, countDistinct, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { bullPrefix, createQueues, type QueueClient } from '../../common/queues';
 import { listImportDuplicates, requestCancel, revertImport } from '../../db/access/imports';
+import type { Actor } from '../../db/auth';
 import { closeDb, type Db } from '../../db/client';
 import { importErrors, imports, moleculeInputs, moleculeProperties, molecules } from '../../db/schema';
 import { deleteRedisKeys, deleteTestUsers, testDb, testEnv, type TestUser } from './helpers';
@@ -101,6 +102,16 @@ async function killMidImport(child: ChildProcess, id: string, rows: number) {
   return atKill;
 }
 
+/** An import of `rows` rows (crashFile) whose only worker process was SIGKILLed part-way through. */
+async function killedImport(actor: Actor, name: string, rows: number, tag: string) {
+  await killAll();
+  const worker = startWorkerProcess();
+  const file = crashFile(rows, tag);
+  const id = await startImport(db, queues, actor, await writeUpload(name, file.text), name, smilesMapping());
+  const atKill = await killMidImport(worker, id, rows);
+  return { id, file, atKill };
+}
+
 /** Exact counts, one input per valid row, one value per valid row, descriptors for every molecule it made. */
 async function expectExact(id: string, rows: number, file: ReturnType<typeof crashFile>) {
   const done = await waitForImport(db, id, undefined, 180_000);
@@ -137,12 +148,7 @@ it('resumes after SIGKILL with the same counts and no duplicates; the same file 
   const s = await scientist(db, 'crash');
   users.push(s.user);
   const rows = 12_000;
-  const file = crashFile(rows);
-  const path = await writeUpload('crash.csv', file.text);
-
-  const first = startWorkerProcess();
-  const id = await startImport(db, queues, s.actor, path, 'crash.csv', smilesMapping());
-  await killMidImport(first, id, rows);
+  const { id, file } = await killedImport(s.actor, 'crash.csv', rows, 'K');
   startWorkerProcess();
   await expectExact(id, rows, file);
 
@@ -170,30 +176,31 @@ it('resumes after SIGKILL with the same counts and no duplicates; the same file 
   expect(firstDups.data[0]).toMatchObject({ row_number: 4, same_as_row: 1 });
 }, 300_000);
 
-it('resumes an import whose queue Redis lost, from Postgres', async () => {
-  await killAll();
+it('resumes imports whose queue Redis lost (one running, one still queued) from Postgres when a worker starts', async () => {
   const s = await scientist(db, 'lost');
   users.push(s.user);
   const rows = 6_000;
-  const file = crashFile(rows, 'L');
-  const first = startWorkerProcess();
-  const id = await startImport(db, queues, s.actor, await writeUpload('lost.csv', file.text), 'lost.csv', smilesMapping());
-  await killMidImport(first, id, rows);
+  const { id, file } = await killedImport(s.actor, 'lost.csv', rows, 'L');
+  // Another organisation's (the same structures would all be duplicates in this one).
+  const other = await scientist(db, 'lost-queued');
+  users.push(other.user);
+  const queuedFile = crashFile(1_000, 'Q');
+  const queuedId = await startImport(db, queues, other.actor, await writeUpload('queued.csv', queuedFile.text), 'queued.csv', smilesMapping());
   // A Redis restart without persistence: every queue key is gone.
   await deleteRedisKeys(env.redisUrl, env.prefix);
-  startWorkerProcess();
+  // The queued import has waited longer than the web request that made it takes to queue it.
+  await db.update(imports).set({ createdAt: sql`now() - interval '1 minute'` }).where(eq(imports.id, queuedId));
+  // Only the sweep at start can find them: the periodic one would come after the test's time.
+  startWorkerProcess({ IMPORT_RESUME_EVERY_MS: '3600000' });
   await expectExact(id, rows, file);
+  await expectExact(queuedId, 1_000, queuedFile);
 }, 240_000);
 
 it('cancels and reverts an import whose worker died', async () => {
-  await killAll();
   const s = await scientist(db, 'dead');
   users.push(s.user);
   const rows = 6_000;
-  const file = crashFile(rows, 'D');
-  const first = startWorkerProcess();
-  const id = await startImport(db, queues, s.actor, await writeUpload('dead.csv', file.text), 'dead.csv', smilesMapping());
-  const atKill = await killMidImport(first, id, rows);
+  const { id, atKill } = await killedImport(s.actor, 'dead.csv', rows, 'D');
   // No worker runs: cancel takes effect at once (it used to wait for a worker that never came).
   const cancelled = await requestCancel(db, s.actor, id, client);
   expect(cancelled.status).toBe('cancelled');
@@ -215,10 +222,7 @@ it('cancels and reverts an import whose worker died', async () => {
   expect(after.processedRows).toBe(atKill.processedRows);
 
   // And revert of a running import whose worker died (it used to answer 409 "still running").
-  await killAll();
-  const other = startWorkerProcess();
-  const id2 = await startImport(db, queues, s.actor, await writeUpload('dead2.csv', crashFile(rows, 'E').text), 'dead2.csv', smilesMapping());
-  await killMidImport(other, id2, rows);
+  const { id: id2 } = await killedImport(s.actor, 'dead2.csv', rows, 'E');
   const { removed } = await revertImport(db, s.actor, id2, client);
   expect(removed.inputs).toBeGreaterThan(0);
   const [{ left }] = await db.select({ left: count() }).from(moleculeInputs).where(eq(moleculeInputs.importId, id2));

@@ -8,16 +8,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll } from 'vitest';
 import { createQueues, ingestJobId, type QueueClient } from '../../common/queues';
 import type { ImportMapping } from '../../common/import-mapping';
 import { createImport } from '../../db/access/imports';
 import { authenticateToken, type Actor } from '../../db/auth';
-import type { Db } from '../../db/client';
+import { closeDb, type Db } from '../../db/client';
 import { imports } from '../../db/schema';
 import { startWorkers, type WorkerHost } from '../host';
 import { createLogger } from '../processor';
 import { loadProcessors } from '../registry';
-import { createTestUser, type TestUser } from './helpers';
+import { createTestUser, deleteTestUsers, testDb, testEnv, type TestUser } from './helpers';
 import { previewFile } from '../ingest/preview';
 
 export const client = { via: 'api' as const, ip: '127.0.0.1', userAgent: 'vitest' };
@@ -76,7 +77,9 @@ export async function waitForImport(db: Db, id: string, until: (status: string) 
   }
 }
 
-export async function startIngestHost(db: Db, redisUrl: string, prefix: string): Promise<{ host: WorkerHost; queues: QueueClient; close(): Promise<void> }> {
+export type IngestHost = { host: WorkerHost; queues: QueueClient; close(): Promise<void> };
+
+export async function startIngestHost(db: Db, redisUrl: string, prefix: string): Promise<IngestHost> {
   const host = await startWorkers({
     db,
     redisUrl,
@@ -94,6 +97,37 @@ export async function startIngestHost(db: Db, redisUrl: string, prefix: string):
       await host.close();
     }
   };
+}
+
+/**
+ * A test file's services (its hooks are registered here): the database, a
+ * worker host running the real processors on its own Redis prefix (`ingest`;
+ * a test may stop it and start another), and scientists removed afterwards.
+ */
+export function ingestSuite() {
+  const env = testEnv();
+  const users: TestUser[] = [];
+  const suite = {
+    env,
+    db: undefined as unknown as Db,
+    ingest: undefined as unknown as IngestHost,
+    startHost: () => startIngestHost(suite.db, env.redisUrl, env.prefix),
+    async scientist(label: string) {
+      const s = await scientist(suite.db, label);
+      users.push(s.user);
+      return s;
+    }
+  };
+  beforeAll(async () => {
+    suite.db = testDb(env.databaseUrl);
+    suite.ingest = await suite.startHost();
+  });
+  afterAll(async () => {
+    await suite.ingest?.close();
+    await deleteTestUsers(suite.db, users);
+    await closeDb(suite.db);
+  });
+  return suite;
 }
 
 export const smilesMapping = (extra: Partial<ImportMapping> = {}): ImportMapping => ({

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orgRoom, userRoom } from '../../common/realtime-events';
 import { createSession, hashToken } from '../../db/auth';
 import { closeDb, type Db } from '../../db/client';
-import { apiTokens, sessions } from '../../db/schema';
+import { apiTokens, memberships, sessions } from '../../db/schema';
 import {
   apiTokenFor,
   connect,
@@ -144,6 +144,25 @@ describe('socket.io follows access changes on open sockets', () => {
       expect(inUserRoom.map((s) => s.id)).toEqual([staying.id]);
     } finally {
       await deleteTestUsers(db, [other]);
+    }
+  });
+
+  it('moves a socket to the organisation room its session switched to, and out of the one it left', async () => {
+    const [mover, other] = await Promise.all([createTestUser(db, 'switch'), createTestUser(db, 'switch-to')]);
+    try {
+      await db.insert(memberships).values({ userId: mover.id, organizationId: other.organizationId, role: 'viewer' });
+      const socket = await accepted({ token: mover.token });
+      const id = socket.id!;
+      const ids = async (room: string) => (await server.attached.io.local.in(room).fetchSockets()).map((s) => s.id);
+      expect(await ids(orgRoom(mover.organizationId))).toEqual([id]);
+      await db.update(sessions).set({ activeOrganizationId: other.organizationId }).where(eq(sessions.id, hashToken(mover.token)));
+      const deadline = Date.now() + 5_000;
+      while (!(await ids(orgRoom(other.organizationId))).includes(id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await ids(orgRoom(other.organizationId))).toEqual([id]);
+      expect(await ids(orgRoom(mover.organizationId))).toEqual([]);
+      expect(socket.connected).toBe(true);
+    } finally {
+      await deleteTestUsers(db, [mover, other]);
     }
   });
 

@@ -101,12 +101,11 @@ export class BoardSession {
   scope = $state<string | null>(null);
   /**
    * The collab-server changed this connection's access while it was open
-   * (common/collab-notices.ts `access`): its message, for the page. With
-   * `accessEnded` the board is closed (signed out, access removed); without,
-   * it is read-only from then on.
+   * (common/collab-notices.ts `access`), with its message for the page:
+   * `none`, the board is closed (signed out, access removed); `read`, it is
+   * read-only from then on.
    */
-  accessMessage = $state<string | null>(null);
-  accessEnded = $state(false);
+  accessChange = $state<{ access: 'read' | 'none'; message: string } | null>(null);
 
   lanes = $state.raw<Lane[]>([]);
   /** Card ids per lane id, in board order. Untouched lanes keep their array. */
@@ -271,10 +270,9 @@ export class BoardSession {
 
   /** Read-only from now on, or closed: the server has already stopped applying this client's edits. */
   #accessChanged(access: 'read' | 'none', message: string) {
-    this.accessMessage = message;
+    this.accessChange = { access, message };
     this.scope = 'readonly';
     if (access === 'none') {
-      this.accessEnded = true;
       this.refused = message;
       // The server closed this document; reconnecting would only be refused again.
       this.provider.disconnect();

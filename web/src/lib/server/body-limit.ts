@@ -10,10 +10,12 @@
  *  - a chunked body that grows past the limit: reading stops at the limit, the
  *    route's body read fails, and the hooks answer 413 (web/src/hooks.server.ts).
  *
- * Either way the connection is closed after the answer, so the rest of the
- * body is never read. Imports nothing of the app, so the server entry can use it.
+ * Either way the connection is closed after the answer (a moment after: see
+ * closeUnreadAfterAnswer), so the rest of the body is never read. Imports
+ * nothing of the app, so the server entry can use it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 /** Routes that take large bodies, by method and path (query string excluded). */
 const UPLOAD_ROUTES = new Set(['POST /api/v1/imports', 'POST /api/v1/imports/preview']);
@@ -46,14 +48,32 @@ export function tooLargeBody(limit: number) {
   };
 }
 
+/** How long a connection whose body we stopped reading stays open after our answer. */
+const LINGER_MS = 2000;
+
+/**
+ * Close, once our answer is out, a connection whose body we stopped reading. Not at once:
+ * closing a socket with unread data makes the kernel reset the connection, and a reset that
+ * reaches the client before it has read the 413 takes the 413 with it (the client sees EPIPE
+ * or ECONNRESET instead). So our side is ended (the answer, then FIN) and the socket is
+ * destroyed LINGER_MS later, the rest of the body still unread. Node's HTTP server ends a
+ * `Connection: close` response with the socket's destroySoon, so that is where this goes.
+ */
+function closeUnreadAfterAnswer(socket: Socket) {
+  socket.destroySoon = () => {
+    if (!socket.writableEnded) socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
+}
+
 function refuse(req: IncomingMessage, res: ServerResponse, limit: number) {
   const body = JSON.stringify(tooLargeBody(limit));
+  closeUnreadAfterAnswer(req.socket);
   res.writeHead(413, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
     Connection: 'close'
   });
-  // Do not drain the unread body: close once the answer is out.
   res.end(body, () => req.socket.destroySoon());
 }
 
@@ -80,6 +100,7 @@ export function admitBody(req: IncomingMessage, res: ServerResponse, limits: Bod
     req.pause();
     (req as LimitedRequest)[BODY_TOO_LARGE] = limit;
     res.shouldKeepAlive = false;
+    closeUnreadAfterAnswer(req.socket);
     if (res.headersSent || res.writableEnded) {
       req.socket.destroySoon();
       return;

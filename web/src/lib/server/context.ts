@@ -24,8 +24,10 @@ export function getDb(): Db {
 
 /** General-purpose Redis connection (rate limits, health). */
 export function getRedis(): Redis {
-  redis ??= new Redis(getEnv().REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
-  redis.on('error', (err) => console.error('[web] redis:', err.message));
+  if (!redis) {
+    redis = new Redis(getEnv().REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    redis.on('error', (err) => console.error('[web] redis:', err.message));
+  }
   return redis;
 }
 

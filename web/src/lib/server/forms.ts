@@ -6,6 +6,7 @@
 import { fail } from '@sveltejs/kit';
 import type { z } from 'zod';
 import { AppError } from '$common/errors';
+import { isDependencyDown, serviceUnavailable } from './unavailable';
 
 export type FieldErrors = Record<string, string>;
 
@@ -24,8 +25,13 @@ export function zodFieldErrors(error: z.ZodError): FieldErrors {
   return errors;
 }
 
-/** Turn an AppError into an action failure; other errors propagate (500). */
-export function failFromError(err: unknown, values: Record<string, string>) {
+/**
+ * Turn an AppError into an action failure, shown beside the form. Postgres or
+ * Redis out of reach is one too (503 SERVICE_UNAVAILABLE, "try again in a
+ * moment"); other errors propagate (500).
+ */
+export function failFromError(cause: unknown, values: Record<string, string>) {
+  const err = !(cause instanceof AppError) && isDependencyDown(cause) ? serviceUnavailable() : cause;
   if (!(err instanceof AppError)) throw err;
   const errors: FieldErrors = {};
   for (const d of err.details) if (d.field) errors[d.field] = d.message;

@@ -61,8 +61,3 @@ export function markUnavailable(locals: object): void {
 export function wasUnavailable(locals: object): boolean {
   return unavailableRequests.has(locals);
 }
-
-/** For form actions: an unreachable dependency becomes the SERVICE_UNAVAILABLE AppError, shown beside the form. */
-export function unavailableAsAppError(err: unknown): unknown {
-  return !(err instanceof AppError) && isDependencyDown(err) ? serviceUnavailable() : err;
-}

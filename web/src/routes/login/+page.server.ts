@@ -5,7 +5,6 @@ import { clientInfo, clientIp } from '$lib/server/client-info';
 import { failFromError, formValues, safeRedirect } from '$lib/server/forms';
 import { throttleLogin } from '$lib/server/rate-limit';
 import { setSessionCookie } from '$lib/server/session-cookie';
-import { unavailableAsAppError } from '$lib/server/unavailable';
 
 export const load = ({ locals, url }) => {
   if (locals.actor) redirect(303, safeRedirect(url.searchParams.get('redirectTo')));
@@ -26,7 +25,7 @@ export const actions = {
     try {
       ({ session } = await throttleLogin(clientIp(event), email, () => logIn(getDb(), email, password, clientInfo(event, 'web'))));
     } catch (err) {
-      return failFromError(unavailableAsAppError(err), values);
+      return failFromError(err, values);
     }
     setSessionCookie(event.cookies, session.token, session.expiresAt);
     redirect(303, safeRedirect(String(data.get('redirectTo') ?? '')));

@@ -5,7 +5,6 @@ import { signupRequest } from '$lib/server/api/schemas';
 import { clientInfo } from '$lib/server/client-info';
 import { failFromError, formValues, safeRedirect, zodFieldErrors } from '$lib/server/forms';
 import { setSessionCookie } from '$lib/server/session-cookie';
-import { unavailableAsAppError } from '$lib/server/unavailable';
 
 export const load = ({ locals, url }) => {
   if (locals.actor) redirect(303, safeRedirect(url.searchParams.get('redirectTo')));
@@ -33,7 +32,7 @@ export const actions = {
     try {
       ({ session } = await signUp(getDb(), parsed.data, clientInfo(event, 'web')));
     } catch (err) {
-      return failFromError(unavailableAsAppError(err), values);
+      return failFromError(err, values);
     }
     setSessionCookie(event.cookies, session.token, session.expiresAt);
     redirect(303, safeRedirect(String(data.get('redirectTo') ?? '')));

@@ -105,13 +105,21 @@ export function fmtDuration(ms: number | null | undefined): string {
 
 export const plural = (n: number, one: string, many = one + 's') => `${fmtInt(n)} ${n === 1 ? one : many}`;
 
+/** An estimated count as shown: two significant figures (12,345 → "12,000"), since the rest is noise. */
+export const fmtAbout = (n: number) => fmtInt(Number(n.toPrecision(2)));
+
 /**
  * What a pager shows: "No molecules", "1 molecule", "24 molecules" when everything fits on the
- * page, "51 of 51 molecules" for a lone last row, "1–50 of 1,234 molecules" otherwise.
+ * page, "51 of 51 molecules" for a lone last row, "1–50 of 1,234 molecules" otherwise, and
+ * "1–50 of about 12,000 molecules" when the total is an estimate (the API's `total_is_estimate`;
+ * `last` may then pass it).
  */
-export function fmtRange(first: number, last: number, total: number, one: string, many = one + 's'): string {
+export function fmtRange(first: number, last: number, total: number, one: string, many = one + 's', estimate = false): string {
   if (total === 0) return `No ${many}`;
-  if (first <= 1 && last >= total) return plural(total, one, many);
+  // Past the end of an estimated total (the estimate was high).
+  if (last < first) return `No ${many} on this page`;
   const shown = first === last ? fmtInt(first) : `${fmtInt(first)}–${fmtInt(last)}`;
+  if (estimate) return `${shown} of about ${fmtAbout(Math.max(total, last))} ${many}`;
+  if (first <= 1 && last >= total) return plural(total, one, many);
   return `${shown} of ${fmtInt(total)} ${total === 1 ? one : many}`;
 }

@@ -4,7 +4,8 @@
  * only on the REST contract and never on the data layer.
  */
 
-export type Meta = { page: number; page_size: number; total: number };
+/** As web/src/lib/server/api/respond.ts `Meta`. */
+export type Meta = { page: number; page_size: number; total: number; total_is_estimate?: boolean };
 export type Envelope<T> = { data: T; meta?: Meta };
 export type ApiErrorBody = { error: { code: string; message: string; details?: { field?: string; message: string }[] } };
 
@@ -52,6 +53,8 @@ export type Molecule = Descriptors & {
   descriptors_pending: boolean;
   created_at: string;
   depiction_url: string;
+  /** Other names it was registered under (also among `identifiers`, label `synonym`). */
+  synonyms: string[];
   identifiers: { label: string; value: string; import_id: string | null; created_at: string }[];
   properties: (PropertyValue & { name: string; source: string; import_id: string | null; created_at: string })[];
   inputs: { input: string; input_format: string; stripped_fragments: boolean; import_id: string | null; row_number: number | null; created_at: string }[];

@@ -16,15 +16,21 @@ export function parsePage(url: URL, defaults: { pageSize: number; max: number } 
   return { page: int('page', 1, 1, 1_000_000), pageSize: int('page_size', defaults.pageSize, 1, defaults.max) };
 }
 
-export function moleculeQueryFromUrl(url: URL): MoleculeQuery {
+/** A registry search from the query string (GET /molecules and its export), `q` read as a structure too. */
+export function moleculeQueryFromUrl(url: URL): Promise<MoleculeQuery> {
   const ids = url.searchParams.get('ids');
-  return {
+  return withStructureKey({
     q: url.searchParams.get('q'),
     sort: url.searchParams.get('sort'),
     importId: url.searchParams.get('import_id') || null,
     ids: ids ? ids.split(',').map((s) => s.trim()).filter(Boolean) : null,
     filters: url.searchParams.getAll('filter').filter(Boolean).map(parseFilter)
-  };
+  });
+}
+
+/** A registry search from a JSON body (`{ q, filter, import_id }`, as in the query string), `q` read as a structure too. */
+export function moleculeQueryFromSearch(search: { q?: string | null; filter?: string[]; import_id?: string | null }): Promise<MoleculeQuery> {
+  return withStructureKey({ q: search.q ?? null, filters: (search.filter ?? []).map(parseFilter), importId: search.import_id ?? null });
 }
 
 /** Characters a SMILES can be written with; anything else (spaces, commas, …) is text only. */
@@ -43,7 +49,7 @@ const STRUCTURE_KEYS_KEPT = 500;
  * instead of it, so such a word still finds every name and identifier it
  * finds as text, plus that one structure.
  */
-export async function withStructureKey(query: MoleculeQuery): Promise<MoleculeQuery> {
+async function withStructureKey(query: MoleculeQuery): Promise<MoleculeQuery> {
   const q = query.q?.trim();
   if (!q || q.length > MAX_STRUCTURE_QUERY || !SMILES_ALPHABET.test(q)) return { ...query, structureKey: null };
   let key = structureKeys.get(q);

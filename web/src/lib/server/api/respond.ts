@@ -9,7 +9,13 @@ import { z } from 'zod';
 import { AppError, validationError } from '$common/errors';
 import { isDependencyDown, serviceUnavailable } from '../unavailable';
 
-export type Meta = { page: number; page_size: number; total: number };
+export type Meta = {
+  page: number;
+  page_size: number;
+  total: number;
+  /** Set where a list may count approximately: true when `total` is the planner's estimate (GET /molecules). */
+  total_is_estimate?: boolean;
+};
 
 export const ok = (data: unknown, init: { status?: number; meta?: Meta; headers?: Record<string, string> } = {}) =>
   json(init.meta ? { data, meta: init.meta } : { data }, { status: init.status ?? 200, headers: init.headers });

@@ -41,9 +41,11 @@ export const load = async ({ fetch, url, locals }) => {
     canAdd ? librariesToAddTo(fetch, locals.actor?.organization?.id) : Promise.resolve([])
   ]);
 
-  // Past the last page (e.g. after narrowing a filter): go to the last page that exists.
-  if (!listError && rows.length === 0 && meta.total > 0 && query.page > 1) {
-    redirect(303, registryHref(query, { page: Math.max(1, Math.ceil(meta.total / query.page_size)) }));
+  // Past the last page (e.g. after narrowing a filter): go to the last page that exists. An
+  // estimated total can name a last page past the real end: never redirect to the same page.
+  const lastPage = Math.max(1, Math.ceil(meta.total / query.page_size));
+  if (!listError && rows.length === 0 && meta.total > 0 && query.page > lastPage) {
+    redirect(303, registryHref(query, { page: lastPage }));
   }
 
   const filtered = Boolean(query.q || query.filters.length || query.import_id);

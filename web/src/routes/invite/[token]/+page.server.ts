@@ -7,7 +7,6 @@ import { failFromError, formValues, zodFieldErrors } from '$lib/server/forms';
 import { signupRequest } from '$lib/server/api/schemas';
 import { setSessionCookie } from '$lib/server/session-cookie';
 import { notifyMemberJoined } from '$lib/server/notify';
-import { unavailableAsAppError } from '$lib/server/unavailable';
 
 export const load = async ({ params, locals }) => {
   try {
@@ -28,7 +27,7 @@ export const actions = {
       const joined = await acceptInvitation(getDb(), event.locals.actor, event.params.token, clientInfo(event));
       await notifyMemberJoined({ organization: joined.organization, role: joined.role, joiner: event.locals.actor!.user });
     } catch (err) {
-      return failFromError(unavailableAsAppError(err), {});
+      return failFromError(err, {});
     }
     redirect(303, '/');
   },
@@ -44,7 +43,7 @@ export const actions = {
       session = joined.session;
       await notifyMemberJoined({ organization: joined.organization, role: joined.role, joiner: joined.user });
     } catch (err) {
-      return failFromError(unavailableAsAppError(err), values);
+      return failFromError(err, values);
     }
     setSessionCookie(event.cookies, session.token, session.expiresAt);
     redirect(303, '/');

@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { sql } from 'drizzle-orm';
 import { getDb, getRedis } from '$lib/server/context';
+import { RETRY_AFTER_SECONDS } from '$lib/server/unavailable';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms))]);
@@ -41,7 +42,7 @@ export const GET = async () => {
           checks
         }
       },
-      { status: 503, headers: { 'Cache-Control': 'no-store', 'Retry-After': '10' } }
+      { status: 503, headers: { 'Cache-Control': 'no-store', 'Retry-After': String(RETRY_AFTER_SECONDS) } }
     );
   }
   return json({ data: { status: 'ok', checks } }, { headers: { 'Cache-Control': 'no-store' } });

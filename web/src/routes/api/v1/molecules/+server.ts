@@ -1,11 +1,10 @@
-import { json } from '@sveltejs/kit';
 import { z } from 'zod';
 import { AppError } from '$common/errors';
 import { getMolecule, listMolecules, registerMolecule } from '$db/access/molecules';
 import { requireRole } from '$db/access/authorize';
 import { getDb } from '$lib/server/context';
 import { endpoint, ok, readJson } from '$lib/server/api/respond';
-import { moleculeQueryFromUrl, parsePage, withStructureKey } from '$lib/server/api/query';
+import { moleculeQueryFromUrl, parsePage } from '$lib/server/api/query';
 import { registerMoleculeRequest } from '$lib/server/api/registry-schemas';
 import { chemistry } from '$lib/server/chemistry';
 import { clientInfo } from '$lib/server/client-info';
@@ -18,9 +17,9 @@ import { clientInfo } from '$lib/server/client-info';
 export const GET = endpoint(async ({ locals, url }) => {
   const page = parsePage(url);
   requireRole(locals.actor, 'viewer');
-  const query = await withStructureKey(moleculeQueryFromUrl(url));
+  const query = await moleculeQueryFromUrl(url);
   const { data, total, totalIsEstimate } = await listMolecules(getDb(), locals.actor, query, page);
-  return json({ data, meta: { page: page.page, page_size: page.pageSize, total, total_is_estimate: totalIsEstimate } });
+  return ok(data, { meta: { page: page.page, page_size: page.pageSize, total, total_is_estimate: totalIsEstimate } });
 });
 
 /** Register one structure: 201 when new, 200 with `created: false` when the InChIKey is already registered. */

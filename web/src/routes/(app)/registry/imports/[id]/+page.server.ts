@@ -4,34 +4,28 @@ import { ACTIVE_STATUSES, type ImportJob, type ImportRowError, type Meta } from 
 import { addToLibraryAction, librariesToAddTo } from '$lib/server/add-to-library';
 import type { ImportDuplicate } from '$lib/server/api/registry-schemas';
 
-const ERRORS_PAGE_SIZE = 50;
-const DUPLICATES_PAGE_SIZE = 50;
+const PAGE_SIZE = 50;
 
-const pageParam = (url: URL, name: string) => {
-  const n = Number(url.searchParams.get(name));
-  return Number.isInteger(n) && n > 0 ? n : 1;
-};
+/** One page of a list under the import (its rejected rows, its duplicates), at the page named by the list's own URL parameter. */
+async function listPage<T>(fetch: typeof globalThis.fetch, url: URL, path: string, pageParam: string): Promise<{ rows: T[]; meta: Meta }> {
+  const n = Number(url.searchParams.get(pageParam));
+  const page = Number.isInteger(n) && n > 0 ? n : 1;
+  const res = await apiOrError<T[]>(fetch, `${path}?page=${page}&page_size=${PAGE_SIZE}`);
+  return { rows: res.data, meta: res.meta ?? { page, page_size: PAGE_SIZE, total: res.data.length } };
+}
 
 export const load = async ({ fetch, params, url, depends, locals }) => {
   depends('app:import');
   const id = encodeURIComponent(params.id);
   const { data: job } = await apiOrError<ImportJob>(fetch, `/api/v1/imports/${id}`);
 
-  // Rejected rows are listed once the import has stopped (the table would churn while it runs).
-  let errors: { rows: ImportRowError[]; meta: Meta } | null = null;
-  if (!ACTIVE_STATUSES.includes(job.status) && job.invalid > 0) {
-    const n = Number(url.searchParams.get('errors_page'));
-    const page = Number.isInteger(n) && n > 0 ? n : 1;
-    const res = await apiOrError<ImportRowError[]>(fetch, `/api/v1/imports/${id}/errors?page=${page}&page_size=${ERRORS_PAGE_SIZE}`);
-    errors = { rows: res.data, meta: res.meta ?? { page, page_size: ERRORS_PAGE_SIZE, total: res.data.length } };
-  }
-  // Which rows matched which registry numbers, likewise once it has stopped.
-  let duplicates: { rows: ImportDuplicate[]; meta: Meta } | null = null;
-  if (!ACTIVE_STATUSES.includes(job.status) && job.status !== 'reverted' && job.duplicates > 0) {
-    const page = pageParam(url, 'duplicates_page');
-    const res = await apiOrError<ImportDuplicate[]>(fetch, `/api/v1/imports/${id}/duplicates?page=${page}&page_size=${DUPLICATES_PAGE_SIZE}`);
-    duplicates = { rows: res.data, meta: res.meta ?? { page, page_size: DUPLICATES_PAGE_SIZE, total: res.data.length } };
-  }
+  // Rejected rows, and which rows matched which registry numbers, are listed once the
+  // import has stopped (the tables would churn while it runs).
+  const stopped = !ACTIVE_STATUSES.includes(job.status);
+  const [errors, duplicates] = await Promise.all([
+    stopped && job.invalid > 0 ? listPage<ImportRowError>(fetch, url, `/api/v1/imports/${id}/errors`, 'errors_page') : null,
+    stopped && job.status !== 'reverted' && job.duplicates > 0 ? listPage<ImportDuplicate>(fetch, url, `/api/v1/imports/${id}/duplicates`, 'duplicates_page') : null
+  ]);
   // A finished import's molecules can go onto a library (the page reloads this when the import ends).
   const canAddToLibrary = !!locals.actor?.role && locals.actor.role !== 'viewer' && job.status === 'completed' && job.registered + job.duplicates > 0;
   const libraries = canAddToLibrary ? await librariesToAddTo(fetch, locals.actor?.organization?.id) : [];

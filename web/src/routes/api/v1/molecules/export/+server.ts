@@ -2,7 +2,7 @@ import { AppError } from '$common/errors';
 import { exportMolecules, moleculeFields } from '$db/access/molecules';
 import { getDb } from '$lib/server/context';
 import { endpoint } from '$lib/server/api/respond';
-import { moleculeQueryFromUrl, withStructureKey } from '$lib/server/api/query';
+import { moleculeQueryFromUrl } from '$lib/server/api/query';
 import { getRDKit } from '$chem/rdkit';
 import { csvLine, download } from '$lib/server/csv';
 import { DESCRIPTOR_KEYS as DESCRIPTORS } from '$lib/components/registry/types';
@@ -19,7 +19,7 @@ export const GET = endpoint(async ({ locals, url }) => {
     throw new AppError('VALIDATION_ERROR', 'Invalid format', [{ field: 'format', message: 'must be csv or sdf' }]);
   }
   const db = getDb();
-  const query = await withStructureKey(moleculeQueryFromUrl(url));
+  const query = await moleculeQueryFromUrl(url);
   const fields = await moleculeFields(db, locals.actor);
   const labels = fields.identifier_labels.map((l) => l.label);
   const props = fields.properties.map((p) => ({ name: p.name, header: propertyHeader(p.name, p.unit) }));

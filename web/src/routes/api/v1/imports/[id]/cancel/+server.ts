@@ -1,4 +1,4 @@
-import { ingestJobId } from '$common/queues';
+import { SYSTEM_USER_ID, ingestJobId } from '$common/queues';
 import { getImport, requestCancel } from '$db/access/imports';
 import { getDb, getQueues } from '$lib/server/context';
 import { endpoint, ok } from '$lib/server/api/respond';
@@ -12,9 +12,9 @@ import { clientInfo } from '$lib/server/client-info';
  */
 export const POST = endpoint(async (event) => {
   const row = await requestCancel(getDb(), event.locals.actor, event.params.id ?? '', clientInfo(event));
-  if (row.status === 'cancelled' && row.createdBy) {
+  if (row.status === 'cancelled') {
     await getQueues()
-      .enqueue('ingest', 'import', { owner: { userId: row.createdBy, organizationId: row.organizationId }, importId: row.id }, { jobId: ingestJobId(row) })
+      .enqueue('ingest', 'import', { owner: { userId: row.createdBy ?? SYSTEM_USER_ID, organizationId: row.organizationId }, importId: row.id }, { jobId: ingestJobId(row) })
       .catch(() => {});
   }
   return ok(await getImport(getDb(), event.locals.actor, event.params.id ?? ''));

@@ -6,10 +6,10 @@
 import { AppError } from '$common/errors';
 import { requireRole } from '$db/access/authorize';
 import { listLibraryMolecules, moleculesOfImport, requireLibrary } from '$db/access/libraries';
-import { matchingMoleculeIds, parseFilter, registerMolecule } from '$db/access/molecules';
+import { matchingMoleculeIds, registerMolecule } from '$db/access/molecules';
 import { getDb } from '$lib/server/context';
 import { endpoint, ok, readJson } from '$lib/server/api/respond';
-import { parsePage } from '$lib/server/api/query';
+import { moleculeQueryFromSearch, parsePage } from '$lib/server/api/query';
 import { addLibraryMoleculesRequest, MAX_ADD_PER_REQUEST } from '$lib/server/api/library-schemas';
 import { chemistry } from '$lib/server/chemistry';
 import { clientInfo } from '$lib/server/client-info';
@@ -35,8 +35,7 @@ export const POST = endpoint(async (event) => {
     if (locals.actor?.organization?.id !== g.library.organizationId) {
       throw new AppError('AUTHORIZATION_ERROR', 'Only members of the library’s organisation can add from its registry by a search; add molecule ids instead');
     }
-    const query = { q: input.query.q ?? null, filters: (input.query.filter ?? []).map(parseFilter), importId: input.query.import_id ?? null };
-    const found = await matchingMoleculeIds(db, locals.actor, query, MAX_ADD_PER_REQUEST);
+    const found = await matchingMoleculeIds(db, locals.actor, await moleculeQueryFromSearch(input.query), MAX_ADD_PER_REQUEST);
     if (found.truncated) {
       throw new AppError('VALIDATION_ERROR', `The search matches more than ${MAX_ADD_PER_REQUEST.toLocaleString('en')} molecules; narrow it, or add an import instead`, [
         { field: 'query', message: `matches more than ${MAX_ADD_PER_REQUEST.toLocaleString('en')} molecules` }
