@@ -1,7 +1,7 @@
 /**
  * e2e tier: Debian's Chromium (scripts/install-system-deps.sh installs it; Playwright's own
  * browser download is not used) against the full stack started by scripts/e2e-stack.ts.
- * Ports: E2E_PORT / E2E_COLLAB_PORT, else free ones picked here. They are written back to
+ * Ports: E2E_PORT / E2E_COLLAB_PORT / E2E_COLLAB_INTERNAL_PORT, else free ones picked here. They are written back to
  * process.env because Playwright re-evaluates this file in its worker processes, which
  * inherit the env and must agree on baseURL.
  */
@@ -17,6 +17,7 @@ function freePortSync(): string {
 
 process.env.E2E_PORT ||= freePortSync();
 process.env.E2E_COLLAB_PORT ||= freePortSync();
+process.env.E2E_COLLAB_INTERNAL_PORT ||= freePortSync();
 const port = Number(process.env.E2E_PORT);
 const baseURL = `http://localhost:${port}`;
 
@@ -62,7 +63,8 @@ export default defineConfig({
     gracefulShutdown: { signal: 'SIGTERM', timeout: 30_000 },
     env: {
       E2E_PORT: String(port),
-      E2E_COLLAB_PORT: String(process.env.E2E_COLLAB_PORT)
+      E2E_COLLAB_PORT: String(process.env.E2E_COLLAB_PORT),
+      E2E_COLLAB_INTERNAL_PORT: String(process.env.E2E_COLLAB_INTERNAL_PORT)
     }
   }
 });

@@ -21,7 +21,7 @@ const config = {
       appTemplate: 'web/src/app.html',
       errorTemplate: 'web/src/error.html'
     },
-    alias: { $db: 'db', $common: 'common', $chem: 'chem', $workers: 'workers' },
+    alias: { $db: 'db', $common: 'common', $chem: 'chem', $ingest: 'ingest' },
     // The origin check moves to web/src/hooks.server.ts (checkOrigin): same rule,
     // but multipart uploads with `Authorization: Bearer` (scripts) pass.
     csrf: { trustedOrigins: ['*'] },

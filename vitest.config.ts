@@ -23,14 +23,14 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{common,db,web,collab-server,workers,chem}/**/*.spec.ts']
+          include: ['{common,db,web,collab-server,workers,chem,ingest,scripts}/**/*.spec.ts']
         }
       },
       {
         extends: true,
         test: {
           name: 'integration',
-          include: ['{db,web,collab-server,workers}/test/**/*.test.ts'],
+          include: ['{db,web,collab-server,workers,ingest}/test/**/*.test.ts'],
           globalSetup: ['scripts/vitest-global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000

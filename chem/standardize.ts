@@ -10,6 +10,7 @@
  */
 import { discardRDKit, loadedRDKit, takeRDKitLog, type RDKitModule, type RDKitMol, type RDKitMolList } from './rdkit';
 import { formulaFromInchi } from './formula';
+import { DESCRIPTORS, type DescriptorValues } from './descriptors';
 
 export type StructureFormat = 'smiles' | 'molblock';
 
@@ -50,19 +51,8 @@ export interface RegisteredStructure {
 
 export type StructureResult = RegisteredStructure | ChemFailure;
 
-export interface Descriptors {
-  ok: true;
-  averageMw: number;
-  exactMass: number;
-  clogp: number;
-  tpsa: number;
-  hbd: number;
-  hba: number;
-  rotatableBonds: number;
-  heavyAtoms: number;
-  aromaticRings: number;
-  fractionCsp3: number;
-}
+/** One value per entry of chem/descriptors.ts, by its `field`. */
+export type Descriptors = { ok: true } & DescriptorValues;
 
 export type DescriptorResult = Descriptors | ChemFailure;
 
@@ -157,19 +147,8 @@ export function computeDescriptors(canonicalSmiles: string, rdkit: RDKitModule =
     mol = parsed.mol;
     const d = JSON.parse(mol.get_descriptors()) as Record<string, number>;
     // RDKit's doubles carry binary noise (180.15899999999996); 4–6 decimals are all that mean anything.
-    const result: Descriptors = {
-      ok: true,
-      averageMw: round(d.amw, 4),
-      exactMass: round(d.exactmw, 6),
-      clogp: round(d.CrippenClogP, 4),
-      tpsa: round(d.tpsa, 4),
-      hbd: d.NumHBD,
-      hba: d.NumHBA,
-      rotatableBonds: d.NumRotatableBonds,
-      heavyAtoms: d.NumHeavyAtoms,
-      aromaticRings: d.NumAromaticRings,
-      fractionCsp3: round(d.FractionCSP3, 4)
-    };
+    const result = { ok: true } as Descriptors;
+    for (const spec of DESCRIPTORS) result[spec.field] = spec.round === null ? d[spec.rdkit] : round(d[spec.rdkit], spec.round);
     const missing = Object.entries(result).filter(([k, v]) => k !== 'ok' && !Number.isFinite(v));
     if (missing.length) return fail('DESCRIPTORS_FAILED', `RDKit gave no value for ${missing.map(([k]) => k).join(', ')}`);
     return result;

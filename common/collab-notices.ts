@@ -3,13 +3,13 @@
  * (Hocuspocus `broadcastStateless` / `sendStateless`; `stored` is relayed to
  * other nodes' clients by the Redis extension). JSON text, so clients ignore
  * kinds they do not know. Only the server sends them: the collab-server
- * refuses every stateless message from a client (collab-server/client-messages.ts).
+ * refuses every stateless message from a client (collab-server/core/client-messages.ts).
  *
  * - `stored`: the document's state, projection and history up to now are
  *   committed in Postgres. The history panel refreshes on it instead of
  *   guessing when the debounced store has happened.
  * - `access`: this connection's access changed while it was open
- *   (collab-server/access-watch.ts). `read`: it is read-only from now on;
+ *   (collab-server/core/access-watch.ts). `read`: it is read-only from now on;
  *   `none`: the server closes it right after, and `message` says why (the
  *   page shows it).
  */

@@ -12,14 +12,22 @@ export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
-export function createDb(url: string, options: { max?: number; applicationName?: string } = {}): Db {
+export interface CreateDbOptions {
+  max?: number;
+  applicationName?: string;
+  /** Where an idle client's error goes (the process's logger); default console. */
+  log?: { error(message: string, ...args: unknown[]): void };
+}
+
+export function createDb(url: string, options: CreateDbOptions = {}): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'crosslink'
   });
   // An idle client erroring (server restart) must not crash the process.
-  pool.on('error', (err) => console.error('[db] idle client error:', err.message));
+  const log = options.log ?? { error: (message: string, err?: unknown) => console.error(`[db] ${message}`, (err as Error)?.message) };
+  pool.on('error', (err) => log.error('idle client error:', err));
   return drizzle(pool, { schema }) as Db;
 }
 

@@ -21,8 +21,11 @@ import {
   text,
   timestamp,
   uniqueIndex,
-  uuid
+  uuid,
+  type PgDoublePrecisionBuilderInitial,
+  type PgIntegerBuilderInitial
 } from 'drizzle-orm/pg-core';
+import { DESCRIPTORS, type Descriptor } from '../chem/descriptors';
 
 const bytea = customType<{ data: Uint8Array; driverData: Buffer }>({
   dataType: () => 'bytea',
@@ -31,6 +34,15 @@ const bytea = customType<{ data: Uint8Array; driverData: Buffer }>({
 });
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+type DescriptorColumn<D extends Descriptor> = D['type'] extends 'integer'
+  ? PgIntegerBuilderInitial<D['key']>
+  : PgDoublePrecisionBuilderInitial<D['key']>;
+/** One nullable column per computed descriptor (chem/descriptors.ts), named by its key, in its order. */
+const descriptorColumns = () =>
+  Object.fromEntries(DESCRIPTORS.map((d) => [d.field, d.type === 'integer' ? integer(d.key) : doublePrecision(d.key)])) as {
+    [D in Descriptor as D['field']]: DescriptorColumn<D>;
+  };
 
 export const organizationKind = pgEnum('organization_kind', ['pharma', 'cro']);
 export const membershipRole = pgEnum('membership_role', ['owner', 'admin', 'scientist', 'viewer']);
@@ -267,16 +279,7 @@ export const molecules = pgTable(
     canonicalSmiles: text('canonical_smiles').notNull(),
     formula: text('formula').notNull(),
     name: text('name'),
-    averageMw: doublePrecision('average_mw'),
-    exactMass: doublePrecision('exact_mass'),
-    clogp: doublePrecision('clogp'),
-    tpsa: doublePrecision('tpsa'),
-    hbd: integer('hbd'),
-    hba: integer('hba'),
-    rotatableBonds: integer('rotatable_bonds'),
-    heavyAtoms: integer('heavy_atoms'),
-    aromaticRings: integer('aromatic_rings'),
-    fractionCsp3: doublePrecision('fraction_csp3'),
+    ...descriptorColumns(),
     /** Morgan radius 2, 2048 bits (256 bytes), for similarity. */
     morganFp: bytea('morgan_fp').notNull(),
     /** RDKit pattern fingerprint, 2048 bits, to screen substructure searches. */
@@ -549,18 +552,24 @@ export const libraryMolecules = pgTable(
 );
 
 /**
- * Board history: every stored batch of changes, attributed to the user whose
- * connection made it, with the Yjs update and a description in words. Every
- * SNAPSHOT_EVERY changes a full state is kept beside the update (compaction:
- * a version is rebuilt from the nearest snapshot, never from the first update).
+ * History of live documents whose kind keeps one (collab-server/services/history.ts):
+ * every stored batch of changes, attributed to the user whose connection made
+ * it, with the Yjs update and a description in words. Every SNAPSHOT_EVERY
+ * changes of a document a full state is kept beside the update (compaction: a
+ * version is rebuilt from the nearest snapshot, never from the first update).
+ * Keyed by document; it goes with its document's row (and so with the
+ * organisation). Was `board_changes`, keyed by library (migration 0008).
  */
-export const boardChanges = pgTable(
-  'board_changes',
+export const documentChanges = pgTable(
+  'document_changes',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    libraryId: uuid('library_id')
+    /** `collab_documents.name`, e.g. `library:<uuid>`. */
+    documentName: text('document_name')
       .notNull()
-      .references(() => libraries.id, { onDelete: 'cascade' }),
+      .references(() => collabDocuments.name, { onDelete: 'cascade' }),
+    /** The document kind (`library`, …): the part of the name before the first `:`. */
+    kind: text('kind').notNull(),
     userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
     update: bytea('update').notNull(),
     /** Full document state after this change, kept every SNAPSHOT_EVERY changes. */
@@ -571,13 +580,13 @@ export const boardChanges = pgTable(
     restoredFrom: bigint('restored_from', { mode: 'number' }),
     createdAt: createdAt()
   },
-  (t) => [index('board_changes_library_idx').on(t.libraryId, t.id)]
+  (t) => [index('document_changes_document_idx').on(t.documentName, t.id)]
 );
 
 export type Library = typeof libraries.$inferSelect;
 export type LibraryAccess = (typeof libraryAccess.enumValues)[number];
 export type LibraryMemberAccess = (typeof libraryMemberAccess.enumValues)[number];
-export type BoardChange = typeof boardChanges.$inferSelect;
+export type DocumentChange = typeof documentChanges.$inferSelect;
 
 export type Molecule = typeof molecules.$inferSelect;
 export type Import = typeof imports.$inferSelect;

@@ -2,7 +2,8 @@
  * The stack Playwright's `webServer` starts (playwright.config.ts): services from
  * DATABASE_URL/REDIS_URL or ensureServices (database `crosslink_test`), migrations, demo data
  * (idempotent seed, so specs can sign in as the demo users), `vite build` if stale, then
- * web + collab + workers on E2E_PORT / E2E_COLLAB_PORT. SIGTERM/SIGINT: stop all, exit 0.
+ * web + collab + workers on E2E_PORT / E2E_COLLAB_PORT (the collab-server's internal API on
+ * E2E_COLLAB_INTERNAL_PORT). SIGTERM/SIGINT: stop all, exit 0.
  * Unlike `npm start`, a crashed child is not restarted: the stack stops with exit 1, so a
  * crash fails the run instead of hiding behind a restart.
  */
@@ -16,6 +17,7 @@ import { buildWebIfStale, repoRoot, startStack, type Stack } from './start';
 const log = (s: string) => console.error(`[e2e-stack] ${s}`);
 const port = Number(process.env.E2E_PORT ?? 4173);
 const collabPort = Number(process.env.E2E_COLLAB_PORT ?? 4174);
+const collabInternalPort = Number(process.env.E2E_COLLAB_INTERNAL_PORT ?? 4175);
 
 // A prefix of its own per run: counters (login rate limits), queues and socket.io channels
 // never carry over between runs, even on a shared external Redis. Deleted again on exit.
@@ -51,6 +53,7 @@ try {
     stack = startStack({
       port,
       collabPort,
+      collabInternalPort,
       env: {
         ...services.processEnv(),
         REDIS_PREFIX: redisPrefix,

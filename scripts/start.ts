@@ -11,15 +11,18 @@
  * CROSSLINK_VERBOSE=1 shows everything.
  *
  * The pieces (startStack, buildWebIfStale, ...) are exported for scripts/e2e-stack.ts.
- * Env: PORT (3000), COLLAB_PORT (1234), DATABASE_URL / REDIS_URL (else started here; see
- * scripts/services.ts for DATABASE_OWNER_URL), AUDIT_CHECKPOINT_KEY (else a local one in .data/).
+ * Env: PORT (3000), COLLAB_PORT (1234), COLLAB_INTERNAL_PORT (1235), DATABASE_URL / REDIS_URL
+ * (else started here; see scripts/services.ts for DATABASE_OWNER_URL), AUDIT_CHECKPOINT_KEY
+ * (else a local one in .data/), COLLAB_SERVICE_SECRET (else a new one per launch).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_COLLAB_INTERNAL_PORT } from '../common/collab-internal';
 import { runMigrations } from '../db/migrate';
 import { ensureServices, redact, type Services } from './services';
 
@@ -112,6 +115,11 @@ export async function buildWebIfStale(
 export interface StackOptions {
   port: number;
   collabPort: number;
+  /**
+   * The collab-server's internal API (server-side changes from web and workers), on loopback.
+   * Default: COLLAB_INTERNAL_PORT from `env` / process.env, else 1235.
+   */
+  collabInternalPort?: number;
   /** At least DATABASE_URL and REDIS_URL; merged over process.env. */
   env: Record<string, string | undefined>;
   log?: (s: string) => void;
@@ -191,13 +199,21 @@ export async function assertPortFree(port: number, envName: string): Promise<voi
 export function startStack(opts: StackOptions): Stack {
   const log = opts.log ?? console.log;
   const url = `http://localhost:${opts.port}`;
+  const given = { ...process.env, ...opts.env };
   const env: Record<string, string | undefined> = {
+    // Short log lines for a person at a terminal (common/log.ts), unless LOG_FORMAT says otherwise.
+    LOG_FORMAT: 'pretty',
     ...process.env,
     NODE_ENV: 'production',
     PORT: String(opts.port),
     COLLAB_PORT: String(opts.collabPort),
     ORIGIN: url,
-    ...opts.env
+    ...opts.env,
+    COLLAB_INTERNAL_PORT: String(opts.collabInternalPort ?? (given.COLLAB_INTERNAL_PORT || DEFAULT_COLLAB_INTERNAL_PORT)),
+    // The credential web and workers show the collab-server's internal API. Made per launch
+    // (not kept in .data/ like the audit key): only this stack's processes need it, and they
+    // all get it from here, restarted ones too.
+    COLLAB_SERVICE_SECRET: given.COLLAB_SERVICE_SECRET || randomBytes(32).toString('hex')
   };
   let stopping = false;
   let reported = false;
@@ -319,6 +335,7 @@ async function main() {
   const log = (s: string) => console.log(`${tag('services')}${s}`);
   const port = Number(process.env.PORT ?? 3000);
   const collabPort = Number(process.env.COLLAB_PORT ?? 1234);
+  const collabInternalPort = Number(process.env.COLLAB_INTERNAL_PORT ?? DEFAULT_COLLAB_INTERNAL_PORT);
 
   let services: Services | null = null;
   let servicesStarting: Promise<Services> | null = null;
@@ -340,6 +357,7 @@ async function main() {
   try {
     await assertPortFree(port, 'PORT');
     await assertPortFree(collabPort, 'COLLAB_PORT');
+    await assertPortFree(collabInternalPort, 'COLLAB_INTERNAL_PORT');
     servicesStarting = ensureServices({ dataDir: path.join(repoRoot, '.data'), log });
     services = await servicesStarting;
     if (shuttingDown) return;
@@ -360,6 +378,7 @@ async function main() {
     stack = startStack({
       port,
       collabPort,
+      collabInternalPort,
       env,
       log,
       restart: true,

@@ -2,8 +2,9 @@
  * `npm test`: unit -> integration -> e2e, one services instance for all of them.
  *   npm test -- --only=unit|integration|e2e     one tier
  * DATABASE_URL / REDIS_URL set -> used as-is (DATABASE_OWNER_URL for migrations when set); else PostgreSQL (fresh database `crosslink_test`)
- * and Redis are started under .data/. Ends with `tests: N passed, N failed[, N skipped]`;
- * exits non-zero if a tier failed or ran no test.
+ * and Redis are started under .data/. The unit tier starts with the module-boundary check
+ * (scripts/dependency-rules.ts, rules in .dependency-cruiser.mjs), counted as one test.
+ * Ends with `tests: N passed, N failed[, N skipped]`; exits non-zero if a tier failed or ran no test.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +15,8 @@ import { buildWebIfStale, repoRoot } from './start';
 
 type Tier = 'unit' | 'integration' | 'e2e';
 const tiers: Tier[] = ['unit', 'integration', 'e2e'];
+/** What the summary lists: the tiers, and the dependency check before the unit tier. */
+type Step = Tier | 'dependencies';
 
 interface Counts {
   passed: number;
@@ -90,6 +93,14 @@ async function runVitest(tier: 'unit' | 'integration', env: NodeJS.ProcessEnv): 
   return counts;
 }
 
+/** The module boundaries: one check, failed by any violation (each printed by the script). */
+async function runDependencyRules(env: NodeJS.ProcessEnv): Promise<Counts> {
+  const code = await run(process.execPath, ['--import', 'tsx', 'scripts/dependency-rules.ts'], env);
+  if (code === 0) return { passed: 1, failed: 0, skipped: 0 };
+  if (code === 1) return { passed: 0, failed: 1, skipped: 0, problem: 'a module-boundary rule is broken (see above)' };
+  return { passed: 0, failed: 0, skipped: 0, problem: `dependency check exited ${code}` };
+}
+
 async function runPlaywright(env: NodeJS.ProcessEnv): Promise<Counts> {
   const out = path.join(reportsDir, 'e2e-report.json');
   fs.rmSync(out, { force: true });
@@ -134,7 +145,8 @@ async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test' };
   // Keeps test keys apart when REDIS_URL points at a Redis something else uses.
   env.REDIS_PREFIX ??= 'crosslink-test';
-  const results = new Map<Tier, Counts>();
+  const results = new Map<Step, Counts>();
+  const steps: Step[] = selected.flatMap((t): Step[] => (t === 'unit' ? ['dependencies', 'unit'] : [t]));
 
   try {
     if (needServices) {
@@ -152,13 +164,15 @@ async function main() {
     if (selected.includes('integration')) await buildWebIfStale(log, { quiet: true });
     for (const tier of selected) {
       if (interrupted) break;
+      if (tier === 'unit') results.set('dependencies', await runDependencyRules(env));
+      if (interrupted) break;
       const counts = tier === 'e2e' ? await runPlaywright(env) : await runVitest(tier, env);
       if (!counts.problem && counts.passed + counts.failed === 0) counts.problem = 'ran no tests';
       results.set(tier, counts);
     }
   } catch (err) {
     console.error(`\n[test] ${err instanceof Error ? err.message : String(err)}`);
-    results.set(selected[results.size] ?? 'unit', { passed: 0, failed: 0, skipped: 0, problem: 'setup failed' });
+    results.set(steps.find((s) => !results.has(s)) ?? 'unit', { passed: 0, failed: 0, skipped: 0, problem: 'setup failed' });
   } finally {
     await services?.stop();
   }
@@ -166,9 +180,9 @@ async function main() {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  let ok = results.size === selected.length;
+  let ok = steps.every((s) => results.has(s));
   console.log('\n[test] summary');
-  for (const tier of selected) {
+  for (const tier of steps) {
     const c = results.get(tier);
     if (!c) {
       console.log(`  ${tier.padEnd(12)} not run`);

@@ -29,7 +29,12 @@
  * requests before this handler, is untouched.
  *
  * SIGTERM/SIGINT: stop accepting, disconnect sockets, let in-flight requests
- * finish (up to SHUTDOWN_TIMEOUT seconds, default 30), end the pool, exit 0.
+ * finish (up to SHUTDOWN_TIMEOUT seconds, default 30), end both pools (socket.io's
+ * and the app's), Redis and the queues (src/lib/server/context.ts `closeContext`),
+ * and end with nothing left open, exit code 0. Should something still hold the
+ * event loop, it is named in a warning and the process exits anyway.
+ *
+ * Logs through common/log.ts (LOG_LEVEL, LOG_FORMAT), as `web`.
  */
 import compression from 'compression';
 import { existsSync } from 'node:fs';
@@ -37,6 +42,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { loadEnv, webEnvSchema } from '../common/env';
+import { createLogger } from '../common/log';
 import { closeDb, createDb } from '../db/client';
 import { attachSocketServer } from './realtime/socket-server';
 import { admitBody, type BodyLimits } from './src/lib/server/body-limit';
@@ -44,18 +50,19 @@ import { admitBody, type BodyLimits } from './src/lib/server/body-limit';
 type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse, next?: () => void) => void;
 
 const env = loadEnv(webEnvSchema, 'web');
+const log = createLogger('web', env);
 // adapter-node reads these itself when build/handler.js is imported.
 process.env.BODY_SIZE_LIMIT ??= String(env.BODY_SIZE_LIMIT);
 if (!process.env.ORIGIN && !process.env.PROTOCOL_HEADER) {
-  console.warn(
-    '[web] ORIGIN is not set (nor PROTOCOL_HEADER/HOST_HEADER): SvelteKit will assume https://<host>; ' +
+  log.warn(
+    'ORIGIN is not set (nor PROTOCOL_HEADER/HOST_HEADER): SvelteKit will assume https://<host>; ' +
       'set ORIGIN=http://localhost:' + env.PORT + ' when serving plain http.'
   );
 }
 
 const handlerUrl = new URL('../build/handler.js', import.meta.url);
 if (!existsSync(fileURLToPath(handlerUrl))) {
-  console.error(`[web] ${fileURLToPath(handlerUrl)} not found: run \`npm run build\` first.`);
+  log.error(`${fileURLToPath(handlerUrl)} not found: run \`npm run build\` first.`);
   process.exit(1);
 }
 const { handler } = (await import(handlerUrl.href)) as { handler: NodeHandler };
@@ -78,7 +85,7 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse) {
   );
 }
 
-const db = createDb(env.DATABASE_URL, { max: 5, applicationName: 'crosslink-web-realtime' });
+const db = createDb(env.DATABASE_URL, { max: 5, applicationName: 'crosslink-web-realtime', log: log.child('db') });
 const server = http.createServer((req, res) => {
   if (admitBody(req, res, bodyLimits)) serve(req, res);
 });
@@ -95,39 +102,51 @@ const realtime = attachSocketServer(server, {
   db,
   redisUrl: env.REDIS_URL,
   prefix: env.REDIS_PREFIX,
-  allowedOrigins: env.ORIGIN ? [env.ORIGIN] : []
+  allowedOrigins: env.ORIGIN ? [env.ORIGIN] : [],
+  log: log.child('realtime')
 });
 realtime.catch((err) => {
-  console.error('[web] socket.io could not start:', err instanceof Error ? err.message : err);
+  log.error('socket.io could not start:', err);
   process.exit(1);
 });
 
 server.listen(env.PORT, env.HOST, () => {
   const address = server.address();
   const where = typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
-  console.info(`[web] listening on http://${where} (socket.io at /socket.io)`);
+  log.info(`listening on http://${where} (socket.io at /socket.io)`);
 });
 server.on('error', (err) => {
-  console.error('[web] http server:', err.message);
+  log.error('http server:', err);
   process.exit(1);
 });
 
-const shutdownTimeoutMs = (Number(process.env.SHUTDOWN_TIMEOUT) || 30) * 1000;
+/** The app's own resources (pool, Redis, queues) live in the bundle's copy of context.ts, which registers this. */
+const closeAppContext = async () => {
+  const close = (globalThis as Record<symbol, (() => Promise<void>) | undefined>)[Symbol.for('crosslink.web.closeContext')];
+  await close?.();
+};
+
+const shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT * 1000;
 let shuttingDown = false;
 async function shutdown(signal: string) {
   if (shuttingDown) return;
   shuttingDown = true;
-  console.info(`[web] ${signal}: shutting down`);
+  log.info(`${signal}: shutting down`);
   const force = setTimeout(() => server.closeAllConnections(), shutdownTimeoutMs);
   force.unref();
   const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  await realtime.then((r) => r.close()).catch((err) => console.error('[web] closing socket.io:', err.message));
+  await realtime.then((r) => r.close()).catch((err) => log.error('closing socket.io:', err));
   await httpClosed;
   clearTimeout(force);
-  await closeDb(db).catch(() => {});
-  console.info('[web] stopped');
-  process.exit(0);
+  await Promise.allSettled([closeDb(db), closeAppContext()]);
+  log.info('stopped');
+  // Everything is closed, so the process ends by itself now (exit code 0). Anything
+  // still holding the event loop is a leak: name it, then exit regardless.
+  setTimeout(() => {
+    log.warn(`still open after shutdown: ${process.getActiveResourcesInfo().join(', ')}; exiting anyway`);
+    process.exit(0);
+  }, 2000).unref();
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -25,9 +25,10 @@ import {
   type QueueName
 } from '../common/queues';
 import type { JobEventBase, JobProgressPayload } from '../common/realtime-events';
+import { parseEnv, workersEnvSchema, type WorkersEnv } from '../common/env';
+import { createLogger } from '../common/log';
 import type { Db } from '../db/client';
 import {
-  createLogger,
   Postpone,
   publicJobError,
   runHandler,
@@ -50,6 +51,11 @@ export interface StartWorkersOptions {
   /** Upsert the contract's job schedulers (hourly purge, …). Default true. */
   schedules?: boolean;
   log?: Logger;
+  /**
+   * The parsed workers env, handed to every processor as `ctx.env` (and to sandboxed
+   * children). Default: parsed from process.env at start, with `redisUrl`/`prefix` (tests).
+   */
+  env?: WorkersEnv;
   /** Extra BullMQ worker settings (tests shorten intervals). */
   workerOptions?: Partial<Pick<WorkerOptions, 'drainDelay' | 'stalledInterval' | 'lockDuration' | 'maxStalledCount'>>;
 }
@@ -118,7 +124,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     }
   }
 
-  const log = options.log ?? createLogger('workers');
+  const env = options.env ?? hostEnv(options);
+  const log = options.log ?? createLogger('workers', env);
   const prefix = bullPrefix(options.prefix);
   const concurrency = options.concurrency ?? 2;
   const realtime = createRealtime(options.redisUrl, options.prefix, {
@@ -128,6 +135,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const queues = new Map<QueueName, Queue>();
   const ctx: ProcessorContext = {
     db: options.db,
+    env,
     realtime,
     log,
     async enqueue(queue, name, data, opts) {
@@ -186,7 +194,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         prefix,
         concurrency: def.concurrency ?? concurrency,
         ...(def.lockDuration ? { lockDuration: def.lockDuration } : {}),
-        ...workerOptionsFromEnv(),
+        ...workerOptionsFromEnv(env),
         ...options.workerOptions,
         name: `crosslink-workers-${process.pid}`
       };
@@ -206,7 +214,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
               },
               common
             )
-          : new Worker(queue, def.file, { ...common, ...sandboxOptions(def, options) });
+          : new Worker(queue, def.file, { ...common, ...sandboxOptions(def, options, env) });
       workers.set(queue, worker);
 
       worker.on('error', (err) => log.error(`${queue} worker: ${err.message}`));
@@ -284,14 +292,23 @@ async function upsertSchedules(queues: ReadonlyMap<QueueName, Queue>, log: Logge
  * killed worker's job be picked up sooner (the tests use this), at the cost of
  * more Redis traffic.
  */
-function workerOptionsFromEnv(): Partial<WorkerOptions> {
-  const ms = (name: string) => {
-    const v = Number(process.env[name]);
-    return Number.isFinite(v) && v > 0 ? v : undefined;
+function workerOptionsFromEnv(env: WorkersEnv): Partial<WorkerOptions> {
+  return {
+    ...(env.WORKER_LOCK_DURATION_MS ? { lockDuration: env.WORKER_LOCK_DURATION_MS } : {}),
+    ...(env.WORKER_STALLED_INTERVAL_MS ? { stalledInterval: env.WORKER_STALLED_INTERVAL_MS } : {})
   };
-  const lockDuration = ms('WORKER_LOCK_DURATION_MS');
-  const stalledInterval = ms('WORKER_STALLED_INTERVAL_MS');
-  return { ...(lockDuration ? { lockDuration } : {}), ...(stalledInterval ? { stalledInterval } : {}) };
+}
+
+const connectionStringOf = (db: Db) => (db.$client as { options?: { connectionString?: string } }).options?.connectionString;
+
+/** The env of a host started without one (tests): process.env, with the connections it was given. */
+function hostEnv(options: StartWorkersOptions): WorkersEnv {
+  return parseEnv(workersEnvSchema, 'workers', {
+    ...process.env,
+    DATABASE_URL: connectionStringOf(options.db) ?? process.env.DATABASE_URL,
+    REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: options.prefix
+  });
 }
 
 function progressPayload(progress: unknown): JobProgressPayload | null {
@@ -330,11 +347,13 @@ const tsxLoader = () => pathToFileURL(createRequire(import.meta.url).resolve('ts
  * A sandboxed child gets the host's settings in its environment, and the tsx
  * loader when its entry is TypeScript and the host was not started through tsx.
  */
-function sandboxOptions(def: SandboxedProcessor, options: StartWorkersOptions): Partial<WorkerOptions> {
+function sandboxOptions(def: SandboxedProcessor, options: StartWorkersOptions, hostEnv: WorkersEnv): Partial<WorkerOptions> {
   if (def.useWorkerThreads) return { useWorkerThreads: true };
-  const connectionString = (options.db.$client as { options?: { connectionString?: string } }).options?.connectionString;
+  const connectionString = connectionStringOf(options.db);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    LOG_LEVEL: hostEnv.LOG_LEVEL,
+    ...(hostEnv.LOG_FORMAT ? { LOG_FORMAT: hostEnv.LOG_FORMAT } : {}),
     REDIS_URL: options.redisUrl,
     REDIS_PREFIX: options.prefix,
     ...(connectionString ? { DATABASE_URL: connectionString } : {})

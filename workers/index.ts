@@ -1,23 +1,21 @@
 /**
  * Workers process entry: `tsx workers/index.ts`.
- * Env: DATABASE_URL, REDIS_URL, REDIS_PREFIX, WORKER_CONCURRENCY, LOG_LEVEL
- * (common/env.ts `workersEnvSchema`). SIGTERM/SIGINT stop taking jobs, let
- * running ones finish (cancelled after SHUTDOWN_GRACE_MS), close Redis and the
- * pool, and exit 0. Repeated signals do not restart the shutdown.
+ * Env: DATABASE_URL, REDIS_URL, REDIS_PREFIX, WORKER_CONCURRENCY, LOG_LEVEL, …
+ * (common/env.ts `workersEnvSchema`; the parsed env reaches processors as `ctx.env`).
+ * SIGTERM/SIGINT stop taking jobs, let running ones finish (cancelled after
+ * SHUTDOWN_TIMEOUT seconds), close Redis and the pool, and exit 0. Repeated
+ * signals do not restart the shutdown.
  */
 import { loadEnv, workersEnvSchema } from '../common/env';
 import { closeDb, createDb } from '../db/client';
 import { startWorkers } from './host';
-import { createLogger } from './processor';
+import { createLogger } from '../common/log';
 import { loadProcessors } from './registry';
-
-/** Orchestrators usually wait 30 s between SIGTERM and SIGKILL. */
-const SHUTDOWN_GRACE_MS = 25_000;
 
 async function main() {
   const env = loadEnv(workersEnvSchema, 'workers');
-  const log = createLogger('workers', env.LOG_LEVEL);
-  const db = createDb(env.DATABASE_URL, { applicationName: 'crosslink-workers' });
+  const log = createLogger('workers', env);
+  const db = createDb(env.DATABASE_URL, { applicationName: 'crosslink-workers', log: log.child('db') });
 
   let host: Awaited<ReturnType<typeof startWorkers>> | undefined;
   let shuttingDown: Promise<void> | undefined;
@@ -29,7 +27,7 @@ async function main() {
     log.info(`${signal}: finishing running jobs, then exiting`);
     shuttingDown = (async () => {
       try {
-        await host?.close({ timeoutMs: SHUTDOWN_GRACE_MS });
+        await host?.close({ timeoutMs: env.SHUTDOWN_TIMEOUT * 1000 });
       } catch (err) {
         log.error(`closing workers: ${(err as Error).message}`);
       }
@@ -49,7 +47,8 @@ async function main() {
       prefix: env.REDIS_PREFIX,
       concurrency: env.WORKER_CONCURRENCY,
       processors,
-      log
+      log,
+      env
     });
   } catch (err) {
     log.error((err as Error).message);
@@ -63,6 +62,7 @@ async function main() {
 }
 
 main().catch((err) => {
+  // Before (or while) the logger exists: the one line that does not go through it.
   console.error('[workers] fatal:', err);
   process.exit(1);
 });

@@ -16,43 +16,25 @@
  * Handlers only use `job.data`, `job.updateProgress`, `job.log` and `ctx`, an
  * interface both BullMQ's Job and its SandboxedJob satisfy, so a handler moves
  * between the two styles unchanged. `job.data` has already been validated
- * against the contract (defaults applied).
+ * against the contract (defaults applied). Settings come from `ctx.env` (the
+ * parsed workers env), not from process.env.
  */
 import { UnrecoverableError, type SandboxedOptions } from 'bullmq';
 import type { Db } from '../db/client';
+import type { WorkersEnv } from '../common/env';
+import type { Logger } from '../common/log';
 import { AppError, errorStatus, type ErrorCode } from '../common/errors';
 import { jobSchema, type EnqueueOptions, type JobData, type JobInput, type JobName, type QueueName } from '../common/queues';
 import type { JobProgressPayload } from '../common/realtime-events';
 import type { Realtime } from './realtime';
 
-export interface Logger {
-  debug(message: string, ...args: unknown[]): void;
-  info(message: string, ...args: unknown[]): void;
-  warn(message: string, ...args: unknown[]): void;
-  error(message: string, ...args: unknown[]): void;
-}
-
-const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LEVELS)[number];
-
-export function createLogger(scope: string, level: LogLevel = 'info'): Logger {
-  const min = LEVELS.indexOf(level);
-  const at =
-    (l: LogLevel, out: (...a: unknown[]) => void) =>
-    (message: string, ...args: unknown[]) => {
-      if (LEVELS.indexOf(l) >= min) out(`[${scope}] ${message}`, ...args);
-    };
-  return {
-    debug: at('debug', console.debug),
-    info: at('info', console.info),
-    warn: at('warn', console.warn),
-    error: at('error', console.error)
-  };
-}
+export type { Logger } from '../common/log';
 
 /** What a handler gets besides the job. */
 export interface ProcessorContext {
   db: Db;
+  /** The process's parsed configuration (common/env.ts): handlers read settings here, never from process.env. */
+  env: WorkersEnv;
   /** socket.io emitter over Redis: `ctx.realtime.toUser(id).emit('notification', …)`. */
   realtime: Realtime;
   log: Logger;

@@ -26,9 +26,10 @@ export interface Realtime {
 export function createRealtime(
   redisUrl: string,
   prefix: string,
-  options: { onError?: (err: Error) => void; connectionName?: string } = {}
+  /** `onError`: Redis trouble, for the caller's logger. */
+  options: { onError: (err: Error) => void; connectionName?: string }
 ): Realtime {
-  const onError = options.onError ?? ((err: Error) => console.error('[realtime] redis:', err.message));
+  const { onError } = options;
   const redis = new Redis(redisUrl, {
     connectionName: options.connectionName ?? 'crosslink-realtime-emitter',
     // A publish that cannot be sent fails after a few reconnect attempts instead of piling up.

@@ -3,7 +3,7 @@
  * process or worker thread, so CPU-heavy work cannot stall the host's event
  * loop, lock renewals or other queues). The child builds its own context
  * from the environment the host passes it (DATABASE_URL, REDIS_URL,
- * REDIS_PREFIX, LOG_LEVEL):
+ * REDIS_PREFIX, LOG_LEVEL, …; `ctx.env` is it, parsed):
  *
  *   // workers/processors/predict.sandbox.ts
  *   import { sandboxedEntry } from '../sandbox';
@@ -13,20 +13,22 @@
  * them to the owner's socket.io room exactly as for in-process processors.
  */
 import type { SandboxedJob } from 'bullmq';
-import { baseEnvSchema, parseEnv } from '../common/env';
+import { parseEnv, workersEnvSchema } from '../common/env';
+import { createLogger } from '../common/log';
 import type { QueueName } from '../common/queues';
 import { createDb } from '../db/client';
-import { createLogger, runHandler, type JobHandlers, type ProcessorContext, type ProcessorJob } from './processor';
+import { runHandler, type JobHandlers, type ProcessorContext, type ProcessorJob } from './processor';
 import { createRealtime } from './realtime';
 
 let context: ProcessorContext | undefined;
 
 function childContext(queue: string): ProcessorContext {
   if (context) return context;
-  const env = parseEnv(baseEnvSchema, `workers sandbox (${queue})`);
-  const log = createLogger(`workers:${queue}:sandbox`, env.LOG_LEVEL);
+  const env = parseEnv(workersEnvSchema, `workers sandbox (${queue})`);
+  const log = createLogger('workers', env).child(`${queue}:sandbox`);
   context = {
-    db: createDb(env.DATABASE_URL, { max: 2, applicationName: `crosslink-workers-${queue}-sandbox` }),
+    db: createDb(env.DATABASE_URL, { max: 2, applicationName: `crosslink-workers-${queue}-sandbox`, log }),
+    env,
     realtime: createRealtime(env.REDIS_URL, env.REDIS_PREFIX, {
       onError: (err) => log.error(`realtime redis: ${err.message}`),
       connectionName: `crosslink-${queue}-sandbox-emitter`

@@ -21,12 +21,15 @@
  * 5. The bare SvelteKit route: the same build answering `GET /api/v1/molecules`
  *    without credentials (hooks, routing, the endpoint wrapper and the JSON
  *    error envelope; no database, no Redis) — the cost of the framework alone.
+ * 6. Below that, plain node:http serving the list's own body from memory
+ *    (bench/api/bare-http.ts): the ceiling of this machine and this load
+ *    generator, the reference the other rows are read against.
  *
  * --profile runs the web server with --cpu-prof (into .data/bench-api-profiles/).
  * Prints figures; asserts nothing (timings never fail a test).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +141,30 @@ async function startServer(env: NodeJS.ProcessEnv, port: number): Promise<ChildP
   }
 }
 
+/**
+ * The same load against plain node:http serving the list's own body
+ * (bench/api/bare-http.ts, its own process like the web server): the ceiling
+ * of this machine and load generator, beside which the framework and the
+ * route are measured.
+ */
+async function bareHttpFloor(webPort: number, auth: Record<string, string>, options: { clients: number; durationMs: number; warmupMs: number }): Promise<Measured> {
+  const body = await fetch(`http://127.0.0.1:${webPort}/api/v1/molecules?page_size=50`, { headers: auth }).then((r) => r.arrayBuffer());
+  const bodyPath = path.join(os.tmpdir(), `bench-api-body-${process.pid}.json`);
+  writeFileSync(bodyPath, Buffer.from(body));
+  const port = await freePort();
+  const child = fork(path.join(root, 'bench/api/bare-http.ts'), [String(port), bodyPath], { execArgv: ['--import', 'tsx'], stdio: 'ignore' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`bare-http exited (${code})`)));
+    });
+    return await measured(child.pid!, () => loadHttp(port, '/', {}, options));
+  } finally {
+    child.kill('SIGTERM');
+    rmSync(bodyPath, { force: true });
+  }
+}
+
 async function main() {
   const services = await ensureServices({ dataDir: path.join(root, '.data'), database: 'crosslink_bench_api', log: (s) => console.log(s) });
   const databaseUrl = services.databaseUrl;
@@ -162,6 +189,8 @@ async function main() {
   try {
     // One request alone first (the figure the issue quotes), then under load.
     const rows: Array<{ label: string; alone: number; api: Measured; sql: Measured | null }> = [];
+    const floor = await bareHttpFloor(port, auth, options);
+    rows.push({ label: `bare node:http, the list's ${fmt(floor.meanBytes / 1024, 1)} KB body (no framework, no database: this machine's HTTP floor)`, alone: NaN, api: floor, sql: null });
     const bare = await measured(pid, () => loadHttp(port, '/api/v1/molecules?page_size=50', { 'accept-encoding': 'identity' }, options));
     rows.push({ label: 'bare SvelteKit route (same build, 401 without credentials)', alone: NaN, api: bare, sql: null });
     for (const s of scenarios) {

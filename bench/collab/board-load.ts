@@ -908,11 +908,13 @@ async function main() {
 
   const port = await freePort();
   const collabPort = await freePort();
+  const collabInternalPort = await freePort();
   redisPrefix = `crosslink-bench-board-${Date.now().toString(36)}`;
   let unexpected: string | null = null;
   stack = startStack({
     port,
     collabPort,
+    collabInternalPort,
     env: { DATABASE_URL: services.databaseUrl, REDIS_URL: services.redisUrl, REDIS_PREFIX: redisPrefix, LOG_LEVEL: 'warn' },
     log,
     onUnexpectedExit: (name, code, signal) => {

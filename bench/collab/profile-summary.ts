@@ -89,7 +89,7 @@ for (const [f, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) consol
 
 // Whole stacks by cause: a sample counts for the first cause (in this order) any of its frames belongs to.
 const causes: Array<[string, (url: string, fn: string) => boolean]> = [
-  ['store: projection + history + audit (library-board.ts, audit.ts)', (u) => /collab-server\/library-board\.ts|db\/audit\.ts|common\/board\.ts/.test(u)],
+  ['store: projection + history + audit (kinds/library, services/history.ts, audit.ts)', (u) => /collab-server\/kinds\/library\/|collab-server\/services\/|db\/audit\.ts|common\/board\.ts/.test(u)],
   ['store: persistence + Postgres client (server.ts persist, drizzle, pg)', (u, f) => /drizzle-orm|node_modules\/pg|pg-protocol|pg-pool|pg-types|extension-database/.test(u) || f === 'persist' || f === 'persistWithRetry'],
   ['Redis sync (extension-redis, ioredis)', (u) => /extension-redis|ioredis|redis-parser|denque/.test(u)],
   ['message guard (isCorruptSyncMessage)', (_u, f) => f === 'isCorruptSyncMessage'],

@@ -44,7 +44,7 @@
  *     Crosslink the clients then leave, the stored state in `collab_documents`
  *     is polled until it holds every edit, the server is stopped (SIGTERM), and
  *     the stored boards are compared with the clients', plus the projection
- *     (`library_molecules`), history (`board_changes`) and audit rows, and how
+ *     (`library_molecules`), history (`document_changes`) and audit rows, and how
  *     long edits waited in memory before their history row was committed.
  *
  * Uses DATABASE_URL/REDIS_URL when set, else starts its own (scripts/services.ts).
@@ -70,7 +70,7 @@ import { registerMolecule } from '../../db/access/molecules';
 import { authenticateToken, createSession, hashPassword } from '../../db/auth';
 import { closeDb, createDb, type Db } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
-import { auditEvents, boardChanges, collabDocuments, collabUpdates, libraries, libraryMolecules, memberships, users } from '../../db/schema';
+import { auditEvents, documentChanges, collabDocuments, collabUpdates, libraries, libraryMolecules, memberships, users } from '../../db/schema';
 import { ensureServices, freePort } from '../../scripts/services';
 import type { ClientSpec, FromClients, ToClients } from './protocol';
 
@@ -258,7 +258,8 @@ async function startServer(kind: ServerKind, env: NodeJS.ProcessEnv): Promise<Se
   const child = track(
     spawn(process.execPath, [...profileArgs, '--import', 'tsx', '--import', './scripts/orphan-guard.ts', '--import', './bench/collab/loop-probe.ts', entry], {
       cwd: root,
-      env: { ...env, COLLAB_PORT: String(port), COLLAB_HOST: '127.0.0.1' },
+      // The internal API on a free port too; nothing here calls it, but the server needs a credential.
+      env: { COLLAB_SERVICE_SECRET: randomBytes(32).toString('hex'), ...env, COLLAB_PORT: String(port), COLLAB_HOST: '127.0.0.1', COLLAB_INTERNAL_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Own process group: a terminal Ctrl-C reaches us, and we stop the server in order.
       detached: true
@@ -734,20 +735,20 @@ async function runOne(db: Db, s: Scenario, kind: ServerKind, boards: Board[], en
         }
       }
       if (libIds.length) {
-        const [h] = await db.select({ n: count() }).from(boardChanges).where(inArray(boardChanges.libraryId, libIds));
+        const [h] = await db.select({ n: count() }).from(documentChanges).where(inArray(documentChanges.documentName, libIds.map((id) => `library:${id}`)));
         const [au] = await db
           .select({ n: count() })
           .from(auditEvents)
           .where(and(eq(auditEvents.action, 'library.board_changed'), inArray(auditEvents.entityId, libIds)));
         stored.historyRows = h.n;
         stored.auditRows = au.n;
-        // How long edits waited in memory: change time (board_changes.created_at) → its audit event written.
+        // How long edits waited in memory: change time (document_changes.created_at) → its audit event written.
         const { rows: lagRows } = await db.$client.query<{ lag: number; late: boolean }>(
           `select extract(epoch from (a.created_at - b.created_at)) * 1000 as lag, a.created_at >= $2 as late
-             from board_changes b
-             join audit_events a on a.entity_type = 'library' and a.entity_id = b.library_id::text and (a.after ->> 'changeId')::bigint = b.id
-            where b.library_id = any($1::uuid[])`,
-          [libIds, new Date(leftWall)]
+             from document_changes b
+             join audit_events a on a.entity_type = 'library' and a.entity_id = substr(b.document_name, 9) and (a.after ->> 'changeId')::bigint = b.id
+            where b.document_name = any($1::text[])`,
+          [libIds.map((id) => `library:${id}`), new Date(leftWall)]
         );
         const lags = Float64Array.from(lagRows.filter((r) => !r.late).map((r) => Number(r.lag))).sort();
         stored.storeLag = { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.length ? lags[lags.length - 1] : NaN };

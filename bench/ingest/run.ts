@@ -40,7 +40,7 @@ import { createDb, closeDb } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
 import { imports } from '../../db/schema';
 import { ensureServices } from '../../scripts/services';
-import { previewFile } from '../../workers/ingest/preview';
+import { previewFile } from '../../ingest/preview';
 import { generateMolecules, writeMoleculesCsv } from './generate';
 import { runBarePipeline } from './bare-pipeline';
 

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createChemPool, type RegisterRowResult } from '../../chem/pool';
+import { byDescriptorField } from '../../chem/descriptors';
 import { signUp } from '../../db/access/accounts';
 import { createImport } from '../../db/access/imports';
 import { commitImportChunk, pendingDescriptors, saveDescriptors, type ValidChunkRow } from '../../db/access/ingest';
@@ -176,7 +177,8 @@ async function main() {
           imp.id,
           batch.map((r, k) => ({
             id: r.id,
-            descriptors: { ok: true, averageMw: 300 + k / 7, exactMass: 300.123456 + k / 7, clogp: 2.5, tpsa: 60.1, hbd: 1, hba: 4, rotatableBonds: 5, heavyAtoms: 22, aromaticRings: 2, fractionCsp3: 0.35 }
+            // Stand-in values, one per descriptor of chem/descriptors.ts (the write path is what is measured).
+            descriptors: { ok: true, ...byDescriptorField((d) => (d.type === 'integer' ? 3 : 300.123456 + k / 7)) }
           }))
         );
         described += batch.length;

@@ -1,5 +1,5 @@
 /**
- * Access follows changes on open connections (access-watch.ts): real
+ * Access follows changes on open connections (core/access-watch.ts): real
  * providers on library boards while shares, memberships, sessions and API
  * tokens change in Postgres (the triggers of migration 0005 announce them),
  * on one node and across two nodes on one Redis.

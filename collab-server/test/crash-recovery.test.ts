@@ -10,13 +10,16 @@ import { asc, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import { addCards, addComment, cardsMap, moveCard, readBoard, renameLane, setNoteText, setTag, type ChangeDescription } from '../../common/board';
-import { boardChanges, collabUpdates, libraries, libraryMolecules, molecules } from '../../db/schema';
+import { collabInternalRoutes } from '../../common/collab-internal';
+import { documentChanges, collabUpdates, libraries, libraryMolecules, molecules } from '../../db/schema';
 import {
   connectClient,
   createMember,
   createOrganization,
   decodeState,
+  onBehalf,
   spawnCollabServer,
+  TEST_SERVICE_SECRET,
   storedRow,
   testEnv,
   useTestDb,
@@ -98,7 +101,7 @@ const cx = (n: number) => `CX-${String(n).padStart(6, '0')}`;
 
 /** The board's history as "<author> <what>" lines, oldest first (author "Crosslink" for the server). */
 async function historyLines(libraryId: string, names: Record<string, string>) {
-  const rows = await db.select().from(boardChanges).where(eq(boardChanges.libraryId, libraryId)).orderBy(asc(boardChanges.id));
+  const rows = await db.select().from(documentChanges).where(eq(documentChanges.documentName, `library:${libraryId}`)).orderBy(asc(documentChanges.id));
   return rows.map((r) => `${r.userId ? (names[r.userId] ?? r.userId) : 'Crosslink'}: ${(r.summary as ChangeDescription[]).map((s) => s.text).join('; ')}`);
 }
 
@@ -196,10 +199,10 @@ describe('edits resent by a client after the server died', () => {
     const { ana, ben, lib, ms, name, redisPrefix } = await boardFixture(2);
     const first = startServer({ redisPrefix });
     const port = await first.listening;
-    const added = await fetch(`http://127.0.0.1:${port}/internal/v1/libraries/${lib.id}/cards`, {
+    const added = await fetch(new URL(collabInternalRoutes.libraryCards.path(lib.id), first.internalUrl()!), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ana.token}` },
-      body: JSON.stringify({ add: ms.map((m) => m.id) })
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_SERVICE_SECRET}` },
+      body: JSON.stringify({ on_behalf_of: onBehalf(ana.user.id, lib.organizationId), add: ms.map((m) => m.id) })
     });
     expect(added.status).toBe(200);
     // A server-side change is stored before the call returns, and that store took its rows out of the log.

@@ -21,6 +21,8 @@ import {
   type MembershipRole,
   type OrganizationKind
 } from '../../db/schema';
+import { callCollabInternal, type CollabInternalBody, type CollabInternalRoute, type CollabInternalTarget } from '../../common/collab-internal';
+import { createInternalApi, type InternalApi } from '../internal-api';
 import { createCollabServer, type CollabLogger, type CollabServer, type CollabServerOptions } from '../server';
 
 export const DEFAULT_WAIT_MS = 5_000;
@@ -214,9 +216,30 @@ function withDeadline<T>(promise: Promise<T>, what: string, timeoutMs = DEFAULT_
 
 // ---- per-test harness ----------------------------------------------------------
 
+/** The service credential test servers' internal APIs want (spawned servers get it too). */
+export const TEST_SERVICE_SECRET = `collab-test-secret-${randomUUID()}`;
+
+/** An internal API listening for tests, with the helpers its callers use. */
+export interface TestInternalApi {
+  api: InternalApi;
+  target: CollabInternalTarget;
+  /** The contract's client, as web and workers call it (throws AppError on refusals). */
+  call<K extends CollabInternalRoute>(route: K, documentId: string, body: CollabInternalBody<K>): ReturnType<typeof callCollabInternal<K>>;
+  /** A raw POST, for status codes and refusals: `secret` null sends no Authorization header. */
+  post(path: string, body: unknown, secret?: string | null): Promise<Response>;
+}
+
+/** `on_behalf_of` for a member (as a browser session would act). */
+export const onBehalf = (userId: string, organizationId: string, scope: 'user' | 'organization' = 'user') => ({
+  user_id: userId,
+  organization_id: organizationId,
+  scope
+});
+
 /** Tracks servers and clients of one test so `cleanup()` closes them all, clients first. */
 export class Harness {
   private servers: CollabServer[] = [];
+  private internalApis: InternalApi[] = [];
   private clients: TestClient[] = [];
   /** Unique per harness (one per test file) so parallel files and runs never share Redis channels. */
   readonly redisPrefix = `collabtest-${randomUUID().slice(0, 8)}`;
@@ -239,6 +262,25 @@ export class Harness {
     return collab;
   }
 
+  /** The internal API for `collab` on a free loopback port, with TEST_SERVICE_SECRET. */
+  async startInternalApi(collab: CollabServer): Promise<TestInternalApi> {
+    const api = createInternalApi({ collab, db: this.db, secret: TEST_SERVICE_SECRET, logger: quietLogger });
+    this.internalApis.push(api);
+    await api.listen();
+    const target = { url: api.url, secret: TEST_SERVICE_SECRET };
+    return {
+      api,
+      target,
+      call: (route, documentId, body) => callCollabInternal(target, route, documentId, body),
+      post: (path, body, secret = TEST_SERVICE_SECRET) =>
+        fetch(new URL(path, api.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(secret === null ? {} : { authorization: `Bearer ${secret}` }) },
+          body: JSON.stringify(body)
+        })
+    };
+  }
+
   connect(target: CollabServer | string, name: string, token: string | null): TestClient {
     const client = connectClient(typeof target === 'string' ? target : target.url, name, token);
     this.clients.push(client);
@@ -247,6 +289,7 @@ export class Harness {
 
   async cleanup() {
     for (const client of this.clients.splice(0)) client.destroy();
+    await Promise.all(this.internalApis.splice(0).map((a) => a.close()));
     await Promise.all(this.servers.splice(0).map((s) => s.destroy()));
   }
 }
@@ -272,13 +315,15 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * `collab-server/index.ts` in a process of its own, with `env` on top of this
- * one's: `listening` resolves with the port it printed, `exited` with its exit
- * code. For tests that signal or kill the server.
+ * one's (and TEST_SERVICE_SECRET, an internal API on a free port unless `env`
+ * says otherwise): `listening` resolves with the WebSocket port it printed,
+ * `internalUrl()` is the internal API's URL once it does, `exited` resolves
+ * with its exit code. For tests that signal or kill the server.
  */
 export function spawnCollabServer(env: Record<string, string>) {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'collab-server/index.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: { ...process.env, COLLAB_SERVICE_SECRET: TEST_SERVICE_SECRET, COLLAB_INTERNAL_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   let output = '';
@@ -304,6 +349,7 @@ export function spawnCollabServer(env: Record<string, string>) {
     listening,
     exited,
     output: () => output,
+    internalUrl: () => /internal API on (http:\/\/[^\s"]+)/.exec(output)?.[1] ?? null,
     /** Kills it with SIGKILL (no store, no shutdown) and waits until it is gone. */
     async kill() {
       proc.kill('SIGKILL');

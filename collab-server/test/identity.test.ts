@@ -1,5 +1,5 @@
 /**
- * Identity is the server's (client-messages.ts), and cookies are accepted only
+ * Identity is the server's (core/client-messages.ts), and cookies are accepted only
  * from the app's own origins: real providers on a library board try to forge
  * a server notice, another user's presence and another user's comment, and a
  * page on another port of the same host tries the victim's cookie.

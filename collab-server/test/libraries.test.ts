@@ -12,8 +12,9 @@ import * as Y from 'yjs';
 import { addCards, addComment, cardsMap, moveCard, readBoard, readCards, setNoteText, setTag } from '../../common/board';
 import { createQueues } from '../../common/queues';
 import { boardDocAt, listBoardHistory } from '../../db/access/libraries';
-import { auditEvents, boardChanges, libraries, libraryMolecules, libraryShares, molecules, type LibraryMemberAccess } from '../../db/schema';
-import { createMember, createOrganization, testEnv, useHarness, waitForDoc, waitForEvent } from './fixtures';
+import { auditEvents, documentChanges, libraries, libraryMolecules, libraryShares, molecules, type LibraryMemberAccess } from '../../db/schema';
+import { collabInternalRoutes } from '../../common/collab-internal';
+import { createMember, createOrganization, onBehalf, testEnv, useHarness, waitForDoc, waitForEvent } from './fixtures';
 
 const { db, h } = useHarness();
 
@@ -195,7 +196,7 @@ describe('projection and history', () => {
       setTag(a.doc, ms[0].id, 'keep', true);
       await a.acknowledged();
       await stored(server);
-      const [good] = await db.select({ id: boardChanges.id }).from(boardChanges).where(eq(boardChanges.libraryId, lib.id)).orderBy(asc(boardChanges.id)).offset(1).limit(1);
+      const [good] = await db.select({ id: documentChanges.id }).from(documentChanges).where(eq(documentChanges.documentName, `library:${lib.id}`)).orderBy(asc(documentChanges.id)).offset(1).limit(1);
 
       // Ben makes a mess; Ana comments, mentioning Ben.
       await waitForDoc(b.doc, (d) => cardsMap(d).size === 3);
@@ -212,17 +213,14 @@ describe('projection and history', () => {
       expect(job?.data.notification).toMatchObject({ userId: ben.user.id, kind: 'library.mention', link: `/libraries/${lib.id}?card=${ms[2].id}` });
       expect(job?.data.notification.title).toContain(ana.user.name);
 
-      // Restore through the internal API, as Ana (the web app forwards her token).
-      const res = await fetch(`http://127.0.0.1:${server.port}/internal/v1/libraries/${lib.id}/restore`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ana.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ change_id: good.id })
-      });
+      // Restore through the internal API, for Ana (as the web app asks on her behalf).
+      const internal = await h.startInternalApi(server);
+      const res = await internal.post(collabInternalRoutes.libraryRestore.path(lib.id), { on_behalf_of: onBehalf(ana.user.id, org.id), change_id: good.id });
       expect(res.status).toBe(200);
       await waitForDoc(b.doc, (d) => readCards(d).every((c) => c.lane === 'ideas'), 5000, 'the restored board on Ben’s side');
       expect(readCards(b.doc).find((c) => c.moleculeId === ms[0].id)!.tags).toEqual(['keep']);
       await stored(server);
-      const [last] = await db.select().from(boardChanges).where(eq(boardChanges.libraryId, lib.id)).orderBy(asc(boardChanges.id)).offset(4);
+      const [last] = await db.select().from(documentChanges).where(eq(documentChanges.documentName, `library:${lib.id}`)).orderBy(asc(documentChanges.id)).offset(4);
       expect(last).toMatchObject({ userId: ana.user.id, restoredFrom: good.id });
       const rows = await db.select().from(libraryMolecules).where(eq(libraryMolecules.libraryId, lib.id));
       expect(rows.every((r) => r.laneId === 'ideas')).toBe(true);
@@ -241,25 +239,27 @@ describe('internal API for server-side changes', () => {
     const ms = await createMolecules(org.id, 2);
     const [foreign] = await createMolecules(other.id, 1);
     const server = await h.startServer();
+    const internal = await h.startInternalApi(server);
     const watcher = h.connect(server, `library:${lib.id}`, viewer.token);
     await watcher.ready();
-    const call = (token: string | null, body: unknown) =>
-      fetch(`http://127.0.0.1:${server.port}/internal/v1/libraries/${lib.id}/cards`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body)
-      });
+    // Made for `member`; no member: a caller without the service credential.
+    const call = (member: { user: { id: string } } | null, body: object) =>
+      internal.post(
+        collabInternalRoutes.libraryCards.path(lib.id),
+        { on_behalf_of: onBehalf(member?.user.id ?? editor.user.id, org.id), ...body },
+        member ? undefined : null
+      );
     expect((await call(null, { add: [ms[0].id] })).status).toBe(401);
-    const ro = await call(viewer.token, { add: [ms[0].id] });
+    const ro = await call(viewer, { add: [ms[0].id] });
     expect(ro.status).toBe(403);
     expect((await ro.json()).error.code).toBe('AUTHORIZATION_ERROR');
-    const bad = await call(editor.token, { add: [foreign.id] });
+    const bad = await call(editor, { add: [foreign.id] });
     expect(bad.status).toBe(400); // another organisation's molecule
-    const okRes = await call(editor.token, { add: ms.map((m) => m.id), lane_id: 'make' });
+    const okRes = await call(editor, { add: ms.map((m) => m.id), lane_id: 'make' });
     expect(await okRes.json()).toEqual({ data: { added: 2, already_present: 0, removed: 0 } });
     await waitForDoc(watcher.doc, (d) => cardsMap(d).size === 2, 5000, 'cards on the open board');
     expect(readCards(watcher.doc).map((c) => c.lane)).toEqual(['make', 'make']);
-    const again = await call(editor.token, { add: [ms[0].id] });
+    const again = await call(editor, { add: [ms[0].id] });
     expect((await again.json()).data).toMatchObject({ added: 0, already_present: 1 });
   });
 });

@@ -108,10 +108,8 @@ export async function listMemberships(db: DbOrTx, userId: string) {
 export async function getMe(db: DbOrTx, actor: Actor | null) {
   const a = requireActor(actor);
   return {
-    id: a.user.id,
-    email: a.user.email,
-    name: a.user.name,
-    active_organization_id: a.organization?.id ?? null,
+    user: { id: a.user.id, email: a.user.email, name: a.user.name },
+    activeOrganizationId: a.organization?.id ?? null,
     memberships: await listMemberships(db, a.user.id)
   };
 }
@@ -266,28 +264,17 @@ export async function createInvitation(
       after: { role: invitation.role, email: invitation.email, expiresAt: invitation.expiresAt },
       client
     });
-    return { token, invitation: presentInvitation(invitation) };
+    return { token, invitation };
   });
 }
 
-const presentInvitation = (i: typeof invitations.$inferSelect) => ({
-  id: i.id,
-  role: i.role,
-  email: i.email,
-  expires_at: i.expiresAt,
-  accepted_at: i.acceptedAt,
-  revoked_at: i.revokedAt,
-  created_at: i.createdAt
-});
-
 export async function listInvitations(db: DbOrTx, actor: Actor | null, organizationId: string) {
   const a = await actorInOrganization(db, actor, organizationId, 'admin');
-  const rows = await db
+  return db
     .select()
     .from(invitations)
     .where(and(eq(invitations.organizationId, a.organization.id), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, new Date())))
     .orderBy(desc(invitations.createdAt));
-  return rows.map(presentInvitation);
 }
 
 export async function revokeInvitation(db: Db, actor: Actor | null, organizationId: string, invitationId: string, client: ClientInfo) {
@@ -404,25 +391,14 @@ export async function signUpWithInvitation(
 
 // ── API tokens ─────────────────────────────────────────────────────────────
 
-const presentToken = (t: typeof apiTokens.$inferSelect) => ({
-  id: t.id,
-  name: t.name,
-  prefix: t.prefix,
-  organization_id: t.organizationId,
-  last_used_at: t.lastUsedAt,
-  expires_at: t.expiresAt,
-  revoked_at: t.revokedAt,
-  created_at: t.createdAt
-});
-
+/** The caller's live tokens, newest first (rows: present them with web/src/lib/server/api/presenters, never the hash). */
 export async function listApiTokens(db: DbOrTx, actor: Actor | null) {
   const a = requireActor(actor);
-  const rows = await db
+  return db
     .select()
     .from(apiTokens)
     .where(and(eq(apiTokens.userId, a.user.id), isNull(apiTokens.revokedAt)))
     .orderBy(desc(apiTokens.createdAt));
-  return rows.map(presentToken);
 }
 
 /** Create a token in the actor's active organisation. The plain token is returned once. */
@@ -450,7 +426,7 @@ export async function issueApiToken(
       after: { name: apiToken.name, prefix: apiToken.prefix, expiresAt },
       client
     });
-    return { token, apiToken: presentToken(apiToken) };
+    return { token, apiToken };
   });
 }
 

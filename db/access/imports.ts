@@ -17,33 +17,8 @@ import { requireRole } from './authorize';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type ImportRow = typeof imports.$inferSelect;
-
-export function presentImport(i: ImportRow, createdBy?: { id: string; name: string } | null) {
-  return {
-    id: i.id,
-    filename: i.filename,
-    format: i.format,
-    compression: i.compression,
-    encoding: i.encoding,
-    size_bytes: i.sizeBytes,
-    status: i.status,
-    total_rows: i.totalRows,
-    processed_rows: i.processedRows,
-    registered: i.registered,
-    duplicates: i.duplicates,
-    invalid: i.invalid,
-    descriptors_done: i.descriptorsDone,
-    mapping: i.mapping,
-    library_id: i.libraryId,
-    error: i.error,
-    cancel_requested: i.cancelRequestedAt !== null,
-    created_at: i.createdAt,
-    started_at: i.startedAt,
-    finished_at: i.finishedAt,
-    reverted_at: i.revertedAt,
-    created_by: createdBy ?? null
-  };
-}
+/** An import with who started it (null once that account is gone). */
+export type ImportWithCreator = { import: ImportRow; createdBy: { id: string; name: string } | null };
 
 export async function createImport(
   db: Db,
@@ -93,7 +68,7 @@ async function findImport(db: DbOrTx, organizationId: string, id: string) {
 export async function getImport(db: DbOrTx, actor: Actor | null, id: string) {
   const a = requireRole(actor, 'viewer');
   const row = await findImport(db, a.organization.id, id);
-  return presentImport(row.i, row.by?.id ? row.by : null);
+  return { import: row.i, createdBy: row.by?.id ? row.by : null } satisfies ImportWithCreator;
 }
 
 export async function listImports(db: DbOrTx, actor: Actor | null, page: { page: number; pageSize: number }) {
@@ -110,7 +85,7 @@ export async function listImports(db: DbOrTx, actor: Actor | null, page: { page:
       .offset((page.page - 1) * page.pageSize),
     db.select({ total: count() }).from(imports).where(where)
   ]);
-  return { data: rows.map((r) => presentImport(r.i, r.by?.id ? r.by : null)), total };
+  return { data: rows.map((r): ImportWithCreator => ({ import: r.i, createdBy: r.by?.id ? r.by : null })), total };
 }
 
 export async function listImportErrors(db: DbOrTx, actor: Actor | null, id: string, page: { page: number; pageSize: number }) {
@@ -285,12 +260,11 @@ export async function revertImport(db: Db, actor: Actor | null, id: string, clie
 
 export async function listTemplates(db: DbOrTx, actor: Actor | null) {
   const a = requireRole(actor, 'viewer');
-  const rows = await db
+  return db
     .select()
     .from(importTemplates)
     .where(eq(importTemplates.organizationId, a.organization.id))
     .orderBy(asc(importTemplates.name));
-  return rows.map((t) => ({ id: t.id, name: t.name, mapping: t.mapping, created_at: t.createdAt, updated_at: t.updatedAt }));
 }
 
 export async function getTemplate(db: DbOrTx, actor: Actor | null, id: string) {
@@ -319,7 +293,7 @@ export async function saveTemplate(db: Db, actor: Actor | null, input: { name: s
       set: { mapping: input.mapping, updatedAt: new Date() }
     })
     .returning();
-  return { template: { id: row.id, name: row.name, mapping: row.mapping, created_at: row.createdAt, updated_at: row.updatedAt }, replaced: !!existing };
+  return { template: row, replaced: !!existing };
 }
 
 export async function deleteTemplate(db: Db, actor: Actor | null, id: string) {

@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Db } from '../client';
 import { SYNONYM_LABEL, type ComputedDescriptors, type ComputedStructure } from './molecules';
+import { DESCRIPTORS } from '../../chem/descriptors';
 
 export interface ValidChunkRow {
   rowNumber: number;
@@ -73,8 +74,7 @@ const STAGING = {
   ingest_rows: `row_number int, inchikey text, inchi text, smiles text, formula text, name text,
     morgan bytea, pattern bytea, input text, input_format text, stripped boolean,
     identifiers jsonb, properties jsonb`,
-  ingest_descriptors: `id uuid, average_mw float8, exact_mass float8, clogp float8, tpsa float8, hbd int, hba int,
-    rotatable_bonds int, heavy_atoms int, aromatic_rings int, fraction_csp3 float8`
+  ingest_descriptors: `id uuid, ${DESCRIPTORS.map((d) => `${d.key} ${d.type === 'integer' ? 'int' : 'float8'}`).join(', ')}`
 } as const;
 
 async function inTransaction<T>(db: Db, staging: keyof typeof STAGING | null, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -274,14 +274,12 @@ export async function saveDescriptors(db: Db, importId: string, rows: Array<{ id
       client,
       'ingest_descriptors',
       rows.map(({ id, descriptors: d }) =>
-        [id, n(d?.averageMw), n(d?.exactMass), n(d?.clogp), n(d?.tpsa), n(d?.hbd), n(d?.hba), n(d?.rotatableBonds), n(d?.heavyAtoms), n(d?.aromaticRings), n(d?.fractionCsp3)].join(',')
+        [id, ...DESCRIPTORS.map((spec) => n(d?.[spec.field]))].join(',')
       )
     );
     await client.query(
       `with saved as (
-         update molecules m set average_mw = d.average_mw, exact_mass = d.exact_mass, clogp = d.clogp, tpsa = d.tpsa,
-           hbd = d.hbd, hba = d.hba, rotatable_bonds = d.rotatable_bonds, heavy_atoms = d.heavy_atoms,
-           aromatic_rings = d.aromatic_rings, fraction_csp3 = d.fraction_csp3, descriptors_at = now()
+         update molecules m set ${DESCRIPTORS.map((spec) => `${spec.key} = d.${spec.key}`).join(', ')}, descriptors_at = now()
          from ingest_descriptors d where m.id = d.id
        )
        update imports set descriptors_done = descriptors_done + $2 where id = $1`,

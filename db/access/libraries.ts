@@ -15,15 +15,15 @@
  * made here: they go through the live document on the collab-server, which
  * projects them into `library_molecules` in the transaction that stores them.
  */
-import { and, asc, desc, eq, ilike, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
-import * as Y from 'yjs';
+import { and, asc, desc, eq, ilike, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
+import type * as Y from 'yjs';
 import { readBoard, type BoardState } from '../../common/board';
 import { AppError, forbidden, notFound } from '../../common/errors';
 import type { Actor } from '../auth';
 import { recordAudit } from '../audit';
 import { inUuids, type DbOrTx } from '../client';
+import { documentAt, documentHistory } from './document-history';
 import {
-  boardChanges,
   libraries,
   libraryMolecules,
   libraryShares,
@@ -36,7 +36,8 @@ import {
   type Library,
   type LibraryAccess,
   type LibraryMemberAccess,
-  type MembershipRole
+  type MembershipRole,
+  type OrganizationKind
 } from '../schema';
 import type { ClientInfo } from './accounts';
 import { requireActor, requireRole } from './authorize';
@@ -151,21 +152,12 @@ async function counts(db: DbOrTx, ids: string[]) {
   return new Map(rows.map((r) => [r.id, r.n]));
 }
 
-function present(library: Library, org: { id: string; name: string; kind: string }, grant: Omit<LibraryGrant, 'library'>, moleculeCount: number) {
-  return {
-    id: library.id,
-    name: library.name,
-    description: library.description,
-    organization: org,
-    member_access: library.memberAccess,
-    archived_at: library.archivedAt,
-    access: grant.access,
-    can_manage: grant.canManage,
-    shared_with_you: grant.viaPartner,
-    molecule_count: moleculeCount,
-    created_at: library.createdAt,
-    updated_at: library.updatedAt
-  };
+/** A library as someone sees it: the row, its organisation, their access, how many cards it has. */
+export interface LibraryView {
+  library: Library;
+  organization: { id: string; name: string; kind: OrganizationKind };
+  grant: Pick<LibraryGrant, 'access' | 'canManage' | 'viaPartner'>;
+  moleculeCount: number;
 }
 
 /** Libraries of the active organisation the actor can see, and libraries shared with it. */
@@ -190,7 +182,7 @@ export async function listLibraries(db: DbOrTx, actor: Actor | null | undefined,
   const n = await counts(db, rows.map((r) => r.library.id));
   for (const r of rows) {
     const grant = await libraryAccess(db, a, r.library.id);
-    if (grant) out.push(present(r.library, r.org, grant, n.get(r.library.id) ?? 0));
+    if (grant) out.push({ library: r.library, organization: r.org, grant, moleculeCount: n.get(r.library.id) ?? 0 } satisfies LibraryView);
   }
   return out;
 }
@@ -209,7 +201,7 @@ export async function getLibrary(db: DbOrTx, actor: Actor | null | undefined, id
   const byLane = new Map(laneCounts.map((l) => [l.laneId, l.n]));
   const total = laneCounts.reduce((s, l) => s + l.n, 0);
   return {
-    ...present(g.library, org, g, total),
+    ...({ library: g.library, organization: org, grant: g, moleculeCount: total } satisfies LibraryView),
     lanes: g.library.boardLanes.map((l) => ({ id: l.id, name: l.name, count: byLane.get(l.id) ?? 0 })),
     ...(g.canManage ? { shares: await listShares(db, actor, id) } : {})
   };
@@ -248,11 +240,11 @@ export async function listLibraryMolecules(
   return {
     data: rows.map((r, i) => ({
       molecule: decorated[i],
-      lane_id: r.lm.laneId,
+      laneId: r.lm.laneId,
       lane: r.lm.lane,
       position: r.lm.position,
       tags: r.lm.tags,
-      added_at: r.lm.addedAt
+      addedAt: r.lm.addedAt
     })),
     total
   };
@@ -340,7 +332,7 @@ export async function createLibrary(
     after: { name: library.name, description: library.description, memberAccess: library.memberAccess },
     client
   });
-  return present(library, a.organization, { access: 'edit', canManage: true, viaPartner: false }, 0);
+  return { library, organization: a.organization, grant: { access: 'edit', canManage: true, viaPartner: false }, moleculeCount: 0 } satisfies LibraryView;
 }
 
 export async function updateLibrary(
@@ -396,7 +388,7 @@ export async function listShares(db: DbOrTx, actor: Actor | null | undefined, id
     access: r.access,
     user: r.userId ? { id: r.userId, name: r.userName!, email: r.userEmail! } : null,
     organization: r.orgId ? { id: r.orgId, name: r.orgName!, kind: r.orgKind! } : null,
-    created_at: r.createdAt
+    createdAt: r.createdAt
   }));
 }
 
@@ -451,7 +443,7 @@ export async function shareLibrary(
     after: { userId: share.userId, organizationId: share.organizationId, access: share.access },
     client
   });
-  return { id: share.id, access: share.access, user_id: share.userId, organization_id: share.organizationId };
+  return share;
 }
 
 export async function unshareLibrary(db: DbOrTx, actor: Actor | null | undefined, id: string, shareId: string, client: ClientInfo) {
@@ -506,58 +498,27 @@ export async function moleculesOfImport(db: DbOrTx, library: Library, importId: 
 
 // ── History ───────────────────────────────────────────────────────────────
 
+/** The live document of a library's board (collab-server/kinds/library). */
+const boardDocument = (libraryId: string) => `library:${libraryId}`;
+
 export async function listBoardHistory(db: DbOrTx, actor: Actor | null | undefined, id: string, opts: { before?: number | null; limit: number }) {
   await requireLibrary(db, actor, id);
-  const rows = await db
-    .select({
-      id: boardChanges.id,
-      at: boardChanges.createdAt,
-      summary: boardChanges.summary,
-      restoredFrom: boardChanges.restoredFrom,
-      userId: users.id,
-      userName: users.name
-    })
-    .from(boardChanges)
-    .leftJoin(users, eq(users.id, boardChanges.userId))
-    .where(and(eq(boardChanges.libraryId, id), opts.before ? lt(boardChanges.id, opts.before) : undefined))
-    .orderBy(desc(boardChanges.id))
-    .limit(opts.limit);
+  const rows = await documentHistory(db, boardDocument(id), opts);
   return rows.map((r) => ({
     id: r.id,
     at: r.at,
     user: r.userId ? { id: r.userId, name: r.userName! } : null,
     summary: r.summary as Array<{ text: string; kind: string; moleculeId?: string }>,
-    restored_from: r.restoredFrom
+    restoredFrom: r.restoredFrom
   }));
 }
 
 /**
- * The board document as it was right after change `changeId`: the nearest
- * snapshot at or before it, then the updates after that snapshot. Never
- * replays the whole history.
+ * The board document as it was right after change `changeId` (nearest
+ * snapshot, then the updates after it: document-history.ts `documentAt`).
  */
-export async function boardDocAt(db: DbOrTx, libraryId: string, changeId: number): Promise<Y.Doc | null> {
-  const [base] = await db
-    .select({ id: boardChanges.id, snapshot: boardChanges.snapshot })
-    .from(boardChanges)
-    .where(and(eq(boardChanges.libraryId, libraryId), lte(boardChanges.id, changeId), isNotNull(boardChanges.snapshot)))
-    .orderBy(desc(boardChanges.id))
-    .limit(1);
-  const [target] = await db
-    .select({ id: boardChanges.id })
-    .from(boardChanges)
-    .where(and(eq(boardChanges.libraryId, libraryId), eq(boardChanges.id, changeId)));
-  if (!target) return null;
-  const doc = new Y.Doc({ guid: `library:${libraryId}` }); // a given guid saves 31 random draws
-  const after = base?.id ?? 0;
-  if (base?.snapshot) Y.applyUpdate(doc, base.snapshot);
-  const rest = await db
-    .select({ update: boardChanges.update })
-    .from(boardChanges)
-    .where(and(eq(boardChanges.libraryId, libraryId), sql`${boardChanges.id} > ${after}`, lte(boardChanges.id, changeId)))
-    .orderBy(asc(boardChanges.id));
-  for (const r of rest) Y.applyUpdate(doc, r.update);
-  return doc;
+export function boardDocAt(db: DbOrTx, libraryId: string, changeId: number): Promise<Y.Doc | null> {
+  return documentAt(db, boardDocument(libraryId), changeId);
 }
 
 export async function boardVersion(db: DbOrTx, actor: Actor | null | undefined, id: string, changeId: number): Promise<BoardState> {

@@ -45,6 +45,7 @@ import {
 } from '../../common/realtime-events';
 import { authenticateToken, readCookie, SESSION_COOKIE } from '../../db/auth';
 import type { Db } from '../../db/client';
+import type { Logger } from '../../common/log';
 import { markNotificationsRead, unreadCount } from '../../db/access/notifications';
 
 export { readCookie, SESSION_COOKIE };
@@ -63,7 +64,8 @@ export interface AttachSocketServerOptions {
   serverOptions?: Partial<Omit<ServerOptions, 'path' | 'adapter'>>;
   /** How long to wait for the Redis subscription before starting without it. Default 10 s. */
   readyTimeoutMs?: number;
-  log?: Pick<Console, 'info' | 'warn' | 'error'>;
+  /** The process's logger (web/server.ts passes its `realtime` child). */
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
 export interface AttachedSocketServer {
@@ -84,17 +86,17 @@ export async function attachSocketServer(
   options: AttachSocketServerOptions
 ): Promise<AttachedSocketServer> {
   const { db } = options;
-  const log = options.log ?? console;
+  const { log } = options;
   const pubClient = new Redis(options.redisUrl, { connectionName: 'crosslink-socketio-pub' });
   const subClient = pubClient.duplicate({ connectionName: 'crosslink-socketio-sub' });
-  pubClient.on('error', (err) => log.error(`[realtime] redis pub: ${err.message}`));
-  subClient.on('error', (err) => log.error(`[realtime] redis sub: ${err.message}`));
+  pubClient.on('error', (err) => log.error('redis pub:', err));
+  subClient.on('error', (err) => log.error('redis sub:', err));
   // The adapter fires `publish` without handling its promise; during a Redis
   // outage that would be an unhandled rejection (a crash). Log it instead.
   const publish = pubClient.publish.bind(pubClient) as (channel: string, message: string | Buffer) => Promise<number>;
   (pubClient as unknown as { publish: typeof publish }).publish = (channel, message) =>
     publish(channel, message).catch((err: Error) => {
-      log.error(`[realtime] redis publish: ${err.message}`);
+      log.error('redis publish:', err);
       return 0;
     });
 
@@ -125,7 +127,7 @@ export async function attachSocketServer(
       credentials.set(socket, { token: credential.token, id: actor.credentialId });
       next();
     } catch (err) {
-      log.error(`[realtime] authenticating a connection failed: ${(err as Error).message}`);
+      log.error('authenticating a connection failed:', err);
       next(refusal('SERVICE_UNAVAILABLE', 'Could not check your session; try again'));
     }
   });
@@ -161,7 +163,7 @@ export async function attachSocketServer(
     {
       connections: () => io.of('/').sockets.values(),
       concerns,
-      recheck: (socket) => recheck(socket).catch((err: Error) => log.warn(`[realtime] re-checking socket ${socket.id} failed: ${err.message}`))
+      recheck: (socket) => recheck(socket).catch((err: Error) => log.warn(`re-checking socket ${socket.id} failed:`, err))
     }
   );
 
@@ -185,7 +187,7 @@ export async function attachSocketServer(
         // Other tabs of the same user (on any node) update their badge.
         if (updated) io.to(userRoom(userId)).except(socket.id).emit('notifications:unread', { count: unread });
       } catch (err) {
-        log.error(`[realtime] notifications:read failed: ${(err as Error).message}`);
+        log.error('notifications:read failed:', err);
         reply({ ok: false, error: { code: 'INTERNAL_ERROR', message: 'Could not mark notifications read' } });
       }
     });
@@ -200,12 +202,12 @@ export async function attachSocketServer(
     subClient.ping().then(() => true),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), readyTimeoutMs)))
   ]).finally(() => clearTimeout(timer));
-  if (!subscribed) log.warn(`[realtime] Redis not reachable after ${readyTimeoutMs} ms; socket.io starts without it`);
+  if (!subscribed) log.warn(`Redis not reachable after ${readyTimeoutMs} ms; socket.io starts without it`);
   const listening = await Promise.race([
     access.ready.then(() => true),
     new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), readyTimeoutMs)))
   ]).finally(() => clearTimeout(timer));
-  if (!listening) log.warn(`[realtime] access events not heard yet after ${readyTimeoutMs} ms; sockets are re-checked every sweep until they are`);
+  if (!listening) log.warn(`access events not heard yet after ${readyTimeoutMs} ms; sockets are re-checked every sweep until they are`);
 
   let closing: Promise<void> | undefined;
   return {

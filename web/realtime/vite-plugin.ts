@@ -12,6 +12,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { loadEnv as viteLoadEnv, type Plugin, type PreviewServer, type ViteDevServer } from 'vite';
 import { baseEnvSchema, parseEnv } from '../../common/env';
+import { createLogger } from '../../common/log';
 import { closeDb, createDb } from '../../db/client';
 import { attachSocketServer } from './socket-server';
 
@@ -30,14 +31,16 @@ export function realtimeDevServer(): Plugin {
       return;
     }
     const env = parseEnv(baseEnvSchema, 'web (vite)', source);
-    const db = createDb(env.DATABASE_URL, { max: 3, applicationName: 'crosslink-web-realtime-dev' });
+    const log = createLogger('web', env).child('realtime');
+    const db = createDb(env.DATABASE_URL, { max: 3, applicationName: 'crosslink-web-realtime-dev', log });
     const realtime = await attachSocketServer(httpServer, {
       db,
       redisUrl: env.REDIS_URL,
       prefix: env.REDIS_PREFIX,
       allowedOrigins: source.ORIGIN ? [source.ORIGIN] : [],
       // Vite's HMR WebSocket shares this server: leave upgrades that are not ours alone.
-      serverOptions: { destroyUpgrade: false }
+      serverOptions: { destroyUpgrade: false },
+      log
     });
     httpServer.once('close', () => {
       void realtime.close().finally(() => closeDb(db).catch(() => {}));

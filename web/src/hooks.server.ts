@@ -1,7 +1,7 @@
 import { json, redirect, type Handle, type HandleServerError } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { authenticateToken } from '$db/auth';
-import { getDb, getEnv } from '$lib/server/context';
+import { getDb, getEnv, getLog } from '$lib/server/context';
 import { SESSION_COOKIE, deleteSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 import { errorResponse } from '$lib/server/api/respond';
 import { bodyTooLargeLimit, tooLargeBody } from '$lib/server/body-limit';
@@ -101,7 +101,7 @@ const answerFaults: Handle = async ({ event, resolve }) => {
 
 /**
  * The collab-server's WebSocket origin, as the board page computes it
- * (lib/board/session.svelte.ts collabUrl): PUBLIC_COLLAB_URL, else this page's
+ * (lib/live/session.svelte.ts collabUrl): PUBLIC_COLLAB_URL, else this page's
  * host name on COLLAB_PORT. It depends on the Host the page was asked for, so
  * the static policy in svelte.config.js cannot name it.
  */
@@ -141,13 +141,13 @@ export const handle = sequence(securityHeaders, answerFaults, checkOrigin, authe
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
   if (isDependencyDown(error)) {
     markUnavailable(event.locals);
-    console.error('[web] dependency unavailable:', error instanceof Error ? error.message || error.name : error);
+    getLog().warn('dependency unavailable:', error);
     const unavailable = serviceUnavailable();
     return { message: unavailable.message, code: unavailable.code };
   }
   if (bodyTooLargeLimit((event.platform as { req?: unknown } | undefined)?.req) !== undefined) {
     return { message: 'The request body is too large', code: 'PAYLOAD_TOO_LARGE' }; // answerFaults makes it a 413
   }
-  if (status >= 500) console.error('[web] unhandled error:', error);
+  if (status >= 500) getLog().error('unhandled error:', error);
   return { message: status >= 500 ? 'Something went wrong on our side; it has been logged' : message };
 };

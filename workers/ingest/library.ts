@@ -1,48 +1,52 @@
 /**
  * "Import into library X": once an import has completed, its molecules are
  * put on the library's board. Like every server-side board change this goes
- * through the collab-server (its internal API), so open boards show the cards
- * at once and history attributes them — to the person who started the import:
- * the worker acts for them with a session minted for this call and ended
- * right after (access is checked again by the collab-server).
+ * through the collab-server (its internal API, common/collab-internal.ts), so
+ * open boards show the cards at once and history attributes them — to the
+ * person who started the import: the call names them and their organisation,
+ * and the collab-server checks that they may still edit the library. No
+ * session is minted for it (one minted and then lost to a SIGKILL would stay
+ * valid for 30 days).
  */
 import { eq } from 'drizzle-orm';
+import { callCollabInternal, collabInternalTarget, MAX_CARDS_PER_CALL, type CollabInternalTarget } from '../../common/collab-internal';
+import { AppError } from '../../common/errors';
+import { workersEnvSchema } from '../../common/env';
 import { moleculesOfImport } from '../../db/access/libraries';
-import { createSession, invalidateSession } from '../../db/auth';
 import type { Db } from '../../db/client';
 import { libraries, type Import } from '../../db/schema';
 import type { Logger } from '../processor';
 
-const BATCH = 20_000;
+const internalEnv = workersEnvSchema.pick({ COLLAB_INTERNAL_URL: true, COLLAB_INTERNAL_PORT: true, COLLAB_SERVICE_SECRET: true });
 
-export function collabInternalUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return env.COLLAB_INTERNAL_URL || `http://127.0.0.1:${env.COLLAB_PORT || 1234}`;
+/** The internal API from the workers' environment; throws AppError when COLLAB_SERVICE_SECRET is missing. */
+export function collabInternalFromEnv(env: NodeJS.ProcessEnv = process.env): CollabInternalTarget {
+  return collabInternalTarget(internalEnv.parse(env));
 }
 
-export async function addImportToLibrary(db: Db, imp: Import, log: Logger, baseUrl = collabInternalUrl()): Promise<{ added: number } | { error: string }> {
+export async function addImportToLibrary(
+  db: Db,
+  imp: Import,
+  log: Logger,
+  target: () => CollabInternalTarget = () => collabInternalFromEnv()
+): Promise<{ added: number } | { error: string }> {
   if (!imp.libraryId || !imp.createdBy) return { added: 0 };
   const [library] = await db.select().from(libraries).where(eq(libraries.id, imp.libraryId));
   if (!library) return { error: 'The library no longer exists' };
   const ids = await moleculesOfImport(db, library, imp.id);
-  const { token } = await createSession(db, imp.createdBy, { organizationId: imp.organizationId, userAgent: 'crosslink-worker: import into library' });
+  // The import's molecules are its organisation's, so only that membership counts.
+  const onBehalfOf = { user_id: imp.createdBy, organization_id: imp.organizationId, scope: 'organization' } as const;
   let added = 0;
   try {
-    for (let i = 0; i < ids.length; i += BATCH) {
-      const res = await fetch(new URL(`/internal/v1/libraries/${library.id}/cards`, baseUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ add: ids.slice(i, i + BATCH) }),
-        signal: AbortSignal.timeout(120_000)
-      });
-      const body = (await res.json().catch(() => null)) as { data?: { added: number }; error?: { message: string } } | null;
-      if (!res.ok || !body?.data) return { error: body?.error?.message ?? `The collaboration server answered ${res.status}` };
-      added += body.data.added;
+    const to = target();
+    for (let i = 0; i < ids.length; i += MAX_CARDS_PER_CALL) {
+      const r = await callCollabInternal(to, 'libraryCards', library.id, { on_behalf_of: onBehalfOf, add: ids.slice(i, i + MAX_CARDS_PER_CALL) }, { timeoutMs: 120_000 });
+      added += r.added;
     }
     log.info(`import ${imp.id}: ${added} molecules added to library ${library.id}`);
     return { added };
   } catch (err) {
+    if (err instanceof AppError) return { error: err.message };
     return { error: `The collaboration server could not be reached: ${(err as Error).message}` };
-  } finally {
-    await invalidateSession(db, token).catch(() => {});
   }
 }

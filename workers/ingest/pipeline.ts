@@ -20,11 +20,11 @@ import type { ImportRow } from '../../db/access/imports';
 import { imports } from '../../db/schema';
 import type { ChemPool, DescribeRowResult } from '../../chem/pool';
 import { Postpone, type ProcessorContext, type ProcessorJob, type Logger } from '../processor';
-import { countRows, openReader, type ReadRow } from './readers';
+import { countRows, openReader, type ReadRow } from '../../ingest/readers';
 import { addImportToLibrary } from './library';
-import { parsePropertyValue, type ParseValueOptions } from './values';
+import { parsePropertyValue, type ParseValueOptions } from '../../ingest/values';
 import { ingestJobId, queueContract } from '../../common/queues';
-import { DEFAULT_EXPANSION_LIMITS, type ExpansionLimits } from './source';
+import { DEFAULT_EXPANSION_LIMITS, type ExpansionLimits } from '../../ingest/source';
 
 export interface IngestOptions {
   /** Rows computed and committed together. */

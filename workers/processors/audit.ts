@@ -5,12 +5,12 @@
  * path: the scheduler makes one job per tick across all worker processes, and
  * verifying a chain before signing it reads every event since its newest checkpoint.
  */
-import { checkpointKeyFromEnv, writeAuditCheckpoints } from '../../db/audit';
+import { checkpointKey, writeAuditCheckpoints } from '../../db/audit';
 import { defineProcessor } from '../processor';
 
 export default defineProcessor('audit', {
   async checkpoint(job, ctx) {
-    const key = checkpointKeyFromEnv();
+    const key = ctx.env.AUDIT_CHECKPOINT_KEY ? checkpointKey(ctx.env.AUDIT_CHECKPOINT_KEY) : null;
     if (!key) {
       ctx.log.warn('AUDIT_CHECKPOINT_KEY is not set: no audit checkpoints written');
       return { written: 0, refused: 0 };

@@ -11,37 +11,27 @@
  * id of where it stands (`ingestJobId`): a job that exists is not added again.
  */
 import os from 'node:os';
-import { z } from 'zod';
 import { createChemPool, type ChemPool } from '../../chem/pool';
+import type { WorkersEnv } from '../../common/env';
 import { SYSTEM_USER_ID, ingestJobId } from '../../common/queues';
 import { importsToResume } from '../../db/access/ingest';
 import { defineProcessor, type ProcessorContext } from '../processor';
 import { DEFAULT_SLICING, defaultIngestOptions, runImport, type SliceOptions } from '../ingest/pipeline';
 
 let pool: ChemPool | null = null;
-const threads = () => Number(process.env.CHEM_THREADS) || os.availableParallelism();
+const threads = (env: WorkersEnv) => env.CHEM_THREADS ?? os.availableParallelism();
 
-function chemPool(): ChemPool {
-  pool ??= createChemPool({ threads: threads() });
+function chemPool(env: WorkersEnv): ChemPool {
+  pool ??= createChemPool({ threads: threads(env) });
   return pool;
 }
 
 /** The import settings of the workers' environment (common/env.ts documents them; README lists them). */
-const ingestEnvSchema = z.object({
-  IMPORT_SLICE_MS: z.coerce.number().int().min(100).default(DEFAULT_SLICING.sliceMs),
-  IMPORT_ORG_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_SLICING.orgSlots),
-  IMPORT_MAX_EXPANDED_BYTES: z.coerce.number().int().positive().default(DEFAULT_SLICING.expansion.maxBytes),
-  IMPORT_MAX_EXPANSION_RATIO: z.coerce.number().positive().default(DEFAULT_SLICING.expansion.maxRatio),
-  IMPORT_RESUME_EVERY_MS: z.coerce.number().int().min(1000).default(60_000)
-});
-
-function slicing(): SliceOptions & { resumeEveryMs: number } {
-  const env = ingestEnvSchema.parse(process.env);
+function slicing(env: WorkersEnv): SliceOptions {
   return {
     sliceMs: env.IMPORT_SLICE_MS,
     orgSlots: env.IMPORT_ORG_CONCURRENCY,
-    expansion: { ...DEFAULT_SLICING.expansion, maxBytes: env.IMPORT_MAX_EXPANDED_BYTES, maxRatio: env.IMPORT_MAX_EXPANSION_RATIO },
-    resumeEveryMs: env.IMPORT_RESUME_EVERY_MS
+    expansion: { ...DEFAULT_SLICING.expansion, maxBytes: env.IMPORT_MAX_EXPANDED_BYTES, maxRatio: env.IMPORT_MAX_EXPANSION_RATIO }
   };
 }
 
@@ -64,7 +54,7 @@ async function startIngest(ctx: ProcessorContext) {
   const sweep = () =>
     resumeImports(ctx).catch((err: Error) => ctx.log.warn(`ingest: resuming imports from Postgres failed: ${err.message}`));
   await sweep();
-  resumeTimer = setInterval(sweep, slicing().resumeEveryMs);
+  resumeTimer = setInterval(sweep, ctx.env.IMPORT_RESUME_EVERY_MS);
   resumeTimer.unref();
 }
 
@@ -82,7 +72,14 @@ export default defineProcessor(
     async import(job, ctx, signal) {
       return runImport(
         job,
-        { db: ctx.db, pool: chemPool(), log: ctx.log, options: defaultIngestOptions(threads()), slicing: slicing(), enqueue: ctx.enqueue },
+        {
+          db: ctx.db,
+          pool: chemPool(ctx.env),
+          log: ctx.log,
+          options: defaultIngestOptions(threads(ctx.env)),
+          slicing: slicing(ctx.env),
+          enqueue: ctx.enqueue
+        },
         signal
       );
     }

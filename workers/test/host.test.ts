@@ -17,7 +17,8 @@ import { QUEUE_NAMES, SYSTEM_USER_ID, createQueues, type JobOwner, type QueueCli
 import type { JobProgressData } from '../../common/realtime-events';
 import { closeDb, type Db } from '../../db/client';
 import { checkProcessors, startWorkers, type StartWorkersOptions } from '../host';
-import { createLogger, defineProcessor, defineSandboxedProcessor, type AnyProcessor } from '../processor';
+import { createLogger } from '../../common/log';
+import { defineProcessor, defineSandboxedProcessor, type AnyProcessor } from '../processor';
 import { loadProcessors } from '../registry';
 import {
   connect,
@@ -42,7 +43,7 @@ let queues: QueueClient;
 let dave: TestUser;
 let daveSocket: TestSocket;
 let processors: AnyProcessor[];
-const quiet = createLogger('workers-test', 'error');
+const quiet = createLogger('workers-test', { LOG_LEVEL: 'error' });
 
 const base = (): Omit<StartWorkersOptions, 'processors'> => ({
   db,

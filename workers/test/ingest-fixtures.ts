@@ -16,10 +16,10 @@ import { authenticateToken, type Actor } from '../../db/auth';
 import { closeDb, type Db } from '../../db/client';
 import { imports } from '../../db/schema';
 import { startWorkers, type WorkerHost } from '../host';
-import { createLogger } from '../processor';
+import { createLogger } from '../../common/log';
 import { loadProcessors } from '../registry';
 import { createTestUser, deleteTestUsers, testDb, testEnv, type TestUser } from './helpers';
-import { previewFile } from '../ingest/preview';
+import { previewFile } from '../../ingest/preview';
 
 export const client = { via: 'api' as const, ip: '127.0.0.1', userAgent: 'vitest' };
 
@@ -86,7 +86,7 @@ export async function startIngestHost(db: Db, redisUrl: string, prefix: string):
     prefix,
     processors: await loadProcessors(),
     schedules: false,
-    log: createLogger('ingest-test', 'warn')
+    log: createLogger('ingest-test', { LOG_LEVEL: 'warn' })
   });
   const queues = createQueues(redisUrl, prefix);
   return {

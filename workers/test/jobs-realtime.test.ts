@@ -15,7 +15,7 @@ import { closeDb, type Db } from '../../db/client';
 import { listNotifications, unreadCount } from '../../db/access/notifications';
 import { invitations, sessions } from '../../db/schema';
 import { startWorkers, type WorkerHost } from '../host';
-import { createLogger } from '../processor';
+import { createLogger } from '../../common/log';
 import { loadProcessors } from '../registry';
 import {
   connect,
@@ -67,7 +67,7 @@ beforeAll(async () => {
     prefix: env.prefix,
     processors: await loadProcessors(),
     schedules: false,
-    log: createLogger('workers-test', 'error')
+    log: createLogger('workers-test', { LOG_LEVEL: 'error' })
   });
   queues = createQueues(env.redisUrl, env.prefix);
   aliceSocket = await connect(server.url, { token: alice.token });

@@ -34,11 +34,13 @@ describe('launcher', () => {
     const env = testEnv();
     const port = await freePort();
     const collabPort = await freePort();
+    const collabInternalPort = await freePort();
     const logLines: string[] = [];
     const workersOut: string[] = [];
     stack = startStack({
       port,
       collabPort,
+      collabInternalPort,
       env: { DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, REDIS_PREFIX: env.prefix, LOG_LEVEL: 'info' },
       restart: true,
       log: (s) => logLines.push(s),

@@ -1,4 +1,4 @@
-/** Colours for lanes (plot legend, lane accents) and people (avatars, outlines, cursors). */
+/** Colours for lanes (plot legend, lane accents); people's (avatars, outlines, cursors) come from lib/live/people.ts. */
 
 const LANE_COLORS: Record<string, string> = {
   ideas: '#5b6b82',
@@ -14,20 +14,5 @@ export function laneColor(laneId: string, index: number): string {
   return LANE_COLORS[laneId] ?? EXTRA[index % EXTRA.length];
 }
 
-/** 6-digit hex only (the note editor's carets accept nothing else). */
-const PEOPLE = ['#0f5c6e', '#b42318', '#6a3fb0', '#1d6fd1', '#a15c00', '#17663a', '#c2185b', '#00796b', '#5d4037', '#3949ab'];
-
-export function userColor(userId: string): string {
-  let h = 0;
-  for (let i = 0; i < userId.length; i++) h = (h * 31 + userId.charCodeAt(i)) >>> 0;
-  return PEOPLE[h % PEOPLE.length];
-}
-
-export const initials = (name: string) =>
-  name
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((p) => p[0])
-    .join('')
-    .slice(0, 2)
-    .toUpperCase() || '?';
+// People's colours and initials are the same in every live document.
+export { initials, userColor } from '$lib/live/people';

@@ -37,8 +37,8 @@ export function fieldFor(key: string, fields: Field[]): Field {
   return fields.find((f) => f.key === key) ?? (key.startsWith('prop:') ? { key, label: propName(key), unit: null, kind: 'property' } : { key, label: DESCRIPTOR_LABELS[key] ?? key, unit: null, kind: 'descriptor' });
 }
 
-const propNum = (p: PropValue | undefined) => (p ? (p.value ?? p.num ?? null) : null);
-const propText = (p: PropValue | undefined) => (p ? (p.value_text ?? p.text ?? null) : null);
+const propNum = (p: PropValue | undefined) => p?.value ?? null;
+const propText = (p: PropValue | undefined) => p?.value_text ?? null;
 
 /** The number behind a field (null when the molecule has none), for sorting and plotting. */
 export function numericValue(m: LibraryMolecule | undefined, key: string): number | null {

@@ -5,7 +5,7 @@
  * through the live document like every other addition.
  */
 import { fail, type RequestEvent } from '@sveltejs/kit';
-import { api, ApiError, postJson, toHttpError } from '$lib/components/registry/api';
+import { api, ApiError, postJson, toHttpError } from '$lib/api/client';
 import type { LibrarySummary } from '$lib/board/types';
 
 /** Libraries of the active organisation the person can add to (molecules come from that organisation's registry). */

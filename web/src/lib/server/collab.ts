@@ -1,31 +1,39 @@
 /**
  * Server-side changes to live documents go through the collab-server (its
- * internal HTTP API, collab-server/internal-api.ts), acting as the caller with
- * their own token, so open boards see them at once and history attributes
- * them. The collab-server checks access again.
+ * internal API, contract in common/collab-internal.ts), made for the person
+ * asking, so open boards see them at once and history credits them. The web
+ * app sends the service credential and names the person; it never forwards
+ * their token. The collab-server checks their access again.
  */
-import { AppError, type ErrorCode, errorStatus } from '$common/errors';
+import {
+  callCollabInternal,
+  collabInternalTarget,
+  type CollabInternalBody,
+  type CollabInternalResult,
+  type CollabInternalRoute,
+  type OnBehalfOf
+} from '$common/collab-internal';
+import { unauthenticated } from '$common/errors';
+import type { Actor } from '$db/auth';
 import { getEnv } from './context';
 
-export async function collabChange<T>(token: string | null, path: string, body: unknown): Promise<T> {
-  if (!token) throw new AppError('AUTHENTICATION_ERROR', 'Sign in or send a valid bearer token');
-  const env = getEnv();
-  const base = env.COLLAB_INTERNAL_URL ?? `http://127.0.0.1:${env.COLLAB_PORT}`;
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, base), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000)
-    });
-  } catch (err) {
-    throw new AppError('SERVICE_UNAVAILABLE', `The collaboration server cannot be reached (${(err as Error).message}); try again`);
-  }
-  const payload = (await res.json().catch(() => null)) as { data?: T; error?: { code: string; message: string; details?: [] } } | null;
-  if (!res.ok || !payload || payload.error) {
-    const code = (payload?.error?.code && payload.error.code in errorStatus ? payload.error.code : 'INTEGRATION_ERROR') as ErrorCode;
-    throw new AppError(code, payload?.error?.message ?? `The collaboration server answered ${res.status}`, payload?.error?.details ?? []);
-  }
-  return payload.data as T;
+/**
+ * Whom a request's change is made for. A session may act through any of its
+ * person's memberships (a partner's library); an API token only in its own
+ * organisation, and so does the change.
+ */
+export function onBehalfOf(actor: Actor | null | undefined): OnBehalfOf {
+  if (!actor?.organization) throw unauthenticated();
+  return { user_id: actor.user.id, organization_id: actor.organization.id, scope: actor.via === 'api_token' ? 'organization' : 'user' };
+}
+
+/** Call `route` of the collab-server's internal API for `actor` (the body's `on_behalf_of` is filled in). */
+export function collabChange<K extends CollabInternalRoute>(
+  actor: Actor | null | undefined,
+  route: K,
+  documentId: string,
+  body: Omit<CollabInternalBody<K>, 'on_behalf_of'>
+): Promise<CollabInternalResult<K>> {
+  const request = { ...body, on_behalf_of: onBehalfOf(actor) } as CollabInternalBody<K>;
+  return callCollabInternal(collabInternalTarget(getEnv()), route, documentId, request);
 }

@@ -4,7 +4,7 @@
  * it to the recipient's open tabs over socket.io.
  */
 import { organizationAdmins } from '$db/access/accounts';
-import { getDb, getQueues } from './context';
+import { getDb, getLog, getQueues } from './context';
 
 export async function notifyMemberJoined(input: {
   organization: { id: string; name: string };
@@ -31,6 +31,6 @@ export async function notifyMemberJoined(input: {
     );
   } catch (err) {
     // The join itself succeeded and is audited; a lost notice must not undo it.
-    console.error('[web] could not enqueue join notification:', err);
+    getLog('notify').error('could not enqueue join notification:', err);
   }
 }

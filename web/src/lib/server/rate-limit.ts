@@ -24,7 +24,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '$common/errors';
-import { getEnv, getRedis } from './context';
+import { getEnv, getLog, getRedis } from './context';
 import { serviceUnavailable } from './unavailable';
 
 export const LOGIN_LIMITS = {
@@ -88,7 +88,7 @@ async function store<T>(op: () => Promise<T>): Promise<T> {
     return await op();
   } catch (err) {
     if (err instanceof RateLimiterRes) throw err;
-    console.error('[web] sign-in rate limiter unavailable:', err instanceof Error ? err.message : err);
+    getLog('rate-limit').warn('sign-in rate limiter unavailable:', err);
     throw serviceUnavailable('Sign-in');
   }
 }

@@ -1,6 +1,7 @@
 import type { Cookies } from '@sveltejs/kit';
 
 import { SESSION_COOKIE } from '$db/auth';
+import { getEnv } from './context';
 
 export { SESSION_COOKIE };
 
@@ -10,7 +11,7 @@ export function setSessionCookie(cookies: Cookies, token: string, expiresAt: Dat
     httpOnly: true,
     sameSite: 'lax',
     // `secure` in production only, so http://localhost works in development and tests.
-    secure: process.env.NODE_ENV === 'production' && !(process.env.ORIGIN ?? '').startsWith('http://'),
+    secure: getEnv().NODE_ENV === 'production' && !(getEnv().ORIGIN ?? '').startsWith('http://'),
     expires: expiresAt
   });
 }

@@ -1,52 +1,22 @@
 /** Number, date and size formatting shared by the registry pages. */
+import { byDescriptorKey, DESCRIPTORS } from '$chem/descriptors';
 import type { PropertyValue } from './types';
 
-/** Decimals per descriptor: MW 2, exact mass 4, cLogP 2, TPSA 1, Fsp3 2, counts 0. */
-const DECIMALS: Record<string, number> = {
-  average_mw: 2,
-  exact_mass: 4,
-  clogp: 2,
-  tpsa: 1,
-  fraction_csp3: 2,
-  hbd: 0,
-  hba: 0,
-  rotatable_bonds: 0,
-  heavy_atoms: 0,
-  aromatic_rings: 0
-};
+/** Decimals per descriptor (chem/descriptors.ts): MW 2, exact mass 4, cLogP 2, TPSA 1, Fsp3 2, counts 0. */
+const DECIMALS: Record<string, number> = byDescriptorKey((d) => d.decimals);
 
 /** Short, conventional labels (the API's /molecules/fields labels win when present). */
 export const DESCRIPTOR_LABELS: Record<string, string> = {
-  average_mw: 'MW',
-  exact_mass: 'Exact mass',
-  clogp: 'cLogP',
-  tpsa: 'TPSA',
-  hbd: 'HBD',
-  hba: 'HBA',
-  rotatable_bonds: 'Rot. bonds',
-  heavy_atoms: 'Heavy atoms',
-  aromatic_rings: 'Arom. rings',
-  fraction_csp3: 'Fsp3',
+  ...byDescriptorKey((d) => d.short),
   registry_number: 'Registry no.',
   name: 'Name',
   created_at: 'Registered'
 };
 
 /** Units shown beside descriptor values in the molecule page. */
-export const DESCRIPTOR_UNITS: Record<string, string> = { average_mw: 'g/mol', exact_mass: 'Da', tpsa: 'Å²' };
+export const DESCRIPTOR_UNITS: Record<string, string> = Object.fromEntries(DESCRIPTORS.flatMap((d) => (d.unit ? [[d.key, d.unit]] : [])));
 
-export const DESCRIPTOR_HELP: Record<string, string> = {
-  average_mw: 'Average molecular weight',
-  exact_mass: 'Monoisotopic mass',
-  clogp: 'Crippen calculated logP',
-  tpsa: 'Topological polar surface area',
-  hbd: 'Hydrogen-bond donors (Lipinski)',
-  hba: 'Hydrogen-bond acceptors (Lipinski)',
-  rotatable_bonds: 'Rotatable bonds',
-  heavy_atoms: 'Heavy (non-hydrogen) atoms',
-  aromatic_rings: 'Aromatic rings',
-  fraction_csp3: 'Fraction of sp3 carbons'
-};
+export const DESCRIPTOR_HELP: Record<string, string> = byDescriptorKey((d) => d.help);
 
 const intFmt = new Intl.NumberFormat('en-US');
 export const fmtInt = (n: number | null | undefined) => (n == null ? '—' : intFmt.format(n));

@@ -7,6 +7,7 @@
 import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
 import { z } from 'zod';
 import { AppError, validationError } from '$common/errors';
+import { getLog } from '../context';
 import { isDependencyDown, serviceUnavailable } from '../unavailable';
 
 export type Meta = {
@@ -30,10 +31,10 @@ export function errorResponse(err: unknown): Response {
   }
   if (isBodyTooLarge(err)) return errorResponse(payloadTooLarge());
   if (isDependencyDown(err)) {
-    console.error('[web] dependency unavailable:', err instanceof Error ? err.message || err.name : err);
+    getLog('api').warn('dependency unavailable:', err);
     return errorResponse(serviceUnavailable());
   }
-  console.error('[web] unhandled error in API:', err);
+  getLog('api').error('unhandled error in API:', err);
   return json({ error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; it has been logged' } }, { status: 500 });
 }
 
@@ -52,11 +53,32 @@ export const payloadTooLarge = () =>
 export function endpoint<E extends RequestEvent>(fn: (event: E) => Promise<Response> | Response): (event: E) => Promise<Response> {
   return async (event) => {
     try {
-      return await fn(event);
+      const res = await fn(event);
+      if (import.meta.env.DEV) void warnOnContractDrift(event, res).catch(() => {});
+      return res;
     } catch (err) {
       return errorResponse(err);
     }
   };
+}
+
+/**
+ * Development only (`vite dev`): a JSON success body that its operation's
+ * response schema (openapi.ts) does not accept is logged, so a presenter that
+ * drifts from its schema shows at once. Never in production: the body is not
+ * read twice there. web/test/api-contract.test.ts checks the same strictly.
+ */
+export async function warnOnContractDrift(event: RequestEvent, res: Response) {
+  const routeId = event.route?.id;
+  if (!routeId?.startsWith('/api/v1/') || !res.ok || !res.headers.get('content-type')?.includes('application/json')) return;
+  // Cloned only here: a streamed download's unread copy would be buffered whole.
+  const body = res.clone().json().catch(() => undefined);
+  const { operations } = await import('./openapi');
+  const path = routeId.slice('/api/v1'.length).replace(/\[(\w+)\]/g, '{$1}');
+  const op = operations.find((o) => o.path === path && o.method === event.request.method.toLowerCase());
+  if (!op?.ok.schema) return;
+  const result = op.ok.schema.safeParse(await body);
+  if (!result.success) console.warn(`[web] ${event.request.method} ${routeId}: the body does not match its OpenAPI schema:`, z.prettifyError(result.error));
 }
 
 /** Parse a JSON body against a schema; malformed JSON and bad fields are 400 VALIDATION_ERROR. */

@@ -1,14 +1,38 @@
 /**
- * Request and response schemas of the REST API. The same zod objects validate
- * requests and generate the OpenAPI document, so the two cannot drift.
+ * Request and response schemas of the REST API (accounts, organisations, tokens,
+ * notifications, audit, system; the registry's are in registry-schemas.ts, the
+ * libraries' in library-schemas.ts). The same zod objects validate requests,
+ * describe every response (openapi.ts) and give the browser its types
+ * (`z.output`, $lib/api/types.ts), so the three cannot drift. Response bodies are
+ * what goes on the wire: timestamps are ISO strings. Enums come from the Drizzle
+ * pgEnums, never retyped.
  */
 import { z } from 'zod';
+import { membershipRole as membershipRoleEnum, organizationKind as organizationKindEnum } from '$db/schema';
 
 export const uuid = z.uuid();
+/** A moment as JSON carries it: `Date#toISOString()` (what `JSON.stringify` writes for a Date). */
+export const timestamp = z.iso.datetime();
+
+/** `meta` of a paginated list (respond.ts `Meta`). */
+export const meta = z
+  .object({
+    page: z.number().int(),
+    page_size: z.number().int(),
+    total: z.number().int(),
+    /** Set where a list may count approximately: true when `total` is the planner's estimate (GET /molecules). */
+    total_is_estimate: z.boolean().optional()
+  })
+  .meta({ id: 'Meta' });
+/** `{ data }`, the success envelope. */
+export const data = <T extends z.ZodType>(body: T) => z.object({ data: body });
+/** `{ data: [item…], meta }`. */
+export const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), meta });
+
 /** A required text field whose error reads well next to the field name. */
 const text = () => z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be text') });
-export const organizationKind = z.enum(['pharma', 'cro'], { error: 'must be "pharma" (sponsor) or "cro"' }).meta({ description: 'pharma: a sponsor; cro: a contract research organisation' });
-export const membershipRole = z.enum(['owner', 'admin', 'scientist', 'viewer'], { error: 'must be one of owner, admin, scientist, viewer' });
+export const organizationKind = z.enum(organizationKindEnum.enumValues, { error: 'must be "pharma" (sponsor) or "cro"' }).meta({ description: 'pharma: a sponsor; cro: a contract research organisation' });
+export const membershipRole = z.enum(membershipRoleEnum.enumValues, { error: 'must be one of owner, admin, scientist, viewer' });
 
 export const email = z.email({ error: (i) => (i.input === undefined ? 'is required' : 'must be a valid email address') }).max(254).transform((v) => v.trim().toLowerCase());
 export const password = text()
@@ -35,13 +59,15 @@ export const organization = z.object({ id: uuid, name: z.string(), kind: organiz
 export const user = z.object({ id: uuid, email: z.string(), name: z.string() }).meta({ id: 'User' });
 export const membership = z.object({ organization, role: membershipRole }).meta({ id: 'Membership' });
 
-export const signupResponse = z.object({ data: z.object({ user, organization, token: z.string() }) });
-export const loginResponse = z.object({ data: z.object({ token: z.string(), user, expires_at: z.string() }) });
+export const signupResponse = z.object({ data: z.object({ user, organization, token: z.string(), expires_at: timestamp }) });
+export const loginResponse = z.object({ data: z.object({ token: z.string(), user, expires_at: timestamp }) });
+export const signedOutResponse = z.object({ data: z.object({ signed_out: z.literal(true) }) });
 export const meResponse = z.object({
   data: user.extend({ active_organization_id: uuid.nullable(), memberships: z.array(membership) })
 });
 
 export const switchOrganizationRequest = z.object({ organization_id: uuid }).meta({ id: 'SwitchOrganizationRequest' });
+export const switchOrganizationResponse = z.object({ data: z.object({ organization }) });
 
 export const createTokenRequest = z
   .object({
@@ -55,12 +81,16 @@ export const apiToken = z
     name: z.string(),
     prefix: z.string(),
     organization_id: uuid,
-    last_used_at: z.string().nullable(),
-    expires_at: z.string().nullable(),
-    revoked_at: z.string().nullable(),
-    created_at: z.string()
+    last_used_at: timestamp.nullable(),
+    expires_at: timestamp.nullable(),
+    revoked_at: timestamp.nullable(),
+    created_at: timestamp
   })
   .meta({ id: 'ApiToken' });
+export const apiTokensResponse = z.object({ data: z.array(apiToken) });
+/** The secret `token` is in this response only. */
+export const createdApiTokenResponse = z.object({ data: apiToken.extend({ token: z.string() }) });
+export const revokedResponse = z.object({ data: z.object({ id: uuid, revoked: z.literal(true) }) });
 
 export const createInvitationRequest = z
   .object({ role: membershipRole, email: email.nullable().optional() })
@@ -70,30 +100,48 @@ export const invitation = z
     id: uuid,
     role: membershipRole,
     email: z.string().nullable(),
-    expires_at: z.string(),
-    accepted_at: z.string().nullable(),
-    revoked_at: z.string().nullable(),
-    created_at: z.string()
+    expires_at: timestamp,
+    accepted_at: timestamp.nullable(),
+    revoked_at: timestamp.nullable(),
+    created_at: timestamp
   })
   .meta({ id: 'Invitation' });
+export const invitationsResponse = z.object({ data: z.array(invitation) });
+/** `url` (the link to send) and its `token` are in this response only. */
+export const createdInvitationResponse = z.object({ data: invitation.extend({ token: z.string(), url: z.string() }) });
+/** What an invitation link offers, before signing in. */
+export const invitationOfferResponse = z.object({ data: z.object({ organization, role: membershipRole, email: z.string().nullable() }) });
+export const joinedResponse = z.object({ data: z.object({ organization, role: membershipRole }) });
 
 export const changeRoleRequest = z.object({ role: membershipRole }).meta({ id: 'ChangeRoleRequest' });
 
 export const member = z
-  .object({ user, role: membershipRole, joined_at: z.string() })
+  .object({ user, role: membershipRole, joined_at: timestamp })
   .meta({ id: 'Member' });
+export const membersResponse = z.object({ data: z.array(member) });
+/** PATCH /organizations/{id}/members/{userId} answers in the access layer's own names (camelCase `userId`). */
+export const roleChangedResponse = z.object({ data: z.object({ userId: uuid, role: membershipRole }) });
+export const memberRemovedResponse = z.object({ data: z.object({ user_id: uuid, removed: z.literal(true) }) });
 
+/**
+ * A notification as GET /notifications sends it: the row under its Drizzle
+ * names (camelCase, as the socket.io `notification` event also carries it).
+ */
 export const notification = z
   .object({
     id: uuid,
+    userId: uuid,
+    organizationId: uuid.nullable(),
     kind: z.string(),
     title: z.string(),
     body: z.string().nullable(),
     link: z.string().nullable(),
-    read_at: z.string().nullable(),
-    created_at: z.string()
+    readAt: timestamp.nullable(),
+    createdAt: timestamp
   })
   .meta({ id: 'Notification' });
+export const notificationsResponse = page(notification);
+export const markedReadResponse = z.object({ data: z.object({ read: z.literal(true) }) });
 export const markReadRequest = z
   .object({ ids: z.union([z.array(uuid).max(500), z.literal('all')]) })
   .meta({ id: 'MarkNotificationsReadRequest' });

@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { ApiError, apiOrError, postJson, toHttpError } from '$lib/components/registry/api';
+import { ApiError, apiOrError, postJson, toHttpError } from '$lib/api/client';
 import type { LibrarySummary } from '$lib/board/types';
 
 export const load = async ({ fetch, url, locals }) => {

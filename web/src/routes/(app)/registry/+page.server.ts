@@ -1,5 +1,5 @@
 import { redirect } from '@sveltejs/kit';
-import { api, apiOrError, ApiError, toHttpError } from '$lib/components/registry/api';
+import { api, apiOrError, ApiError, toHttpError } from '$lib/api/client';
 import { filterParams, listParams, parseQuery, registryHref, OPS } from '$lib/components/registry/query';
 import type { Fields, ImportJob, Meta, MoleculeRow } from '$lib/components/registry/types';
 import { addToLibraryAction, librariesToAddTo } from '$lib/server/add-to-library';

@@ -1,4 +1,4 @@
-import { apiOrError } from '$lib/components/registry/api';
+import { apiOrError } from '$lib/api/client';
 import type { BoardView, LibraryDetail } from '$lib/board/types';
 
 const VIEWS: BoardView[] = ['board', 'grid', 'plot'];

@@ -1,4 +1,4 @@
-import { apiOrError } from '$lib/components/registry/api';
+import { apiOrError } from '$lib/api/client';
 import type { Molecule } from '$lib/components/registry/types';
 
 export const load = async ({ fetch, params }) => {

@@ -1,4 +1,4 @@
-import { api, ApiError, toHttpError } from '$lib/components/registry/api';
+import { api, ApiError, toHttpError } from '$lib/api/client';
 import type { ImportTemplate } from '$lib/components/registry/types';
 
 export const load = async ({ fetch, depends }) => {

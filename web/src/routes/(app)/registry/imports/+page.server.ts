@@ -1,4 +1,4 @@
-import { apiOrError } from '$lib/components/registry/api';
+import { apiOrError } from '$lib/api/client';
 import type { ImportJob } from '$lib/components/registry/types';
 
 const PAGE_SIZE = 25;

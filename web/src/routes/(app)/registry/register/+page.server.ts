@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { ApiError, postJson, toHttpError } from '$lib/components/registry/api';
+import { ApiError, postJson, toHttpError } from '$lib/api/client';
 import type { Molecule } from '$lib/components/registry/types';
 
 type RegisterValues = {

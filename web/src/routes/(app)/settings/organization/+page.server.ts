@@ -4,6 +4,7 @@ import { roleAtLeast } from '$db/access/authorize';
 import { getDb } from '$lib/server/context';
 import { createInvitationRequest, membershipRole } from '$lib/server/api/schemas';
 import { clientInfo } from '$lib/server/client-info';
+import { presentInvitation } from '$lib/server/api/presenters/accounts';
 import { failFromError, formValues, zodFieldErrors } from '$lib/server/forms';
 
 /** Admin page: owners and admins only; everyone else gets 403 (the access layer re-checks every action). */
@@ -17,7 +18,7 @@ export const load = async ({ locals }) => {
     listMembers(db, actor, actor.organization.id),
     listInvitations(db, actor, actor.organization.id)
   ]);
-  return { members, invitations };
+  return { members, invitations: invitations.map(presentInvitation) };
 };
 
 const orgId = (locals: App.Locals) => locals.actor?.organization?.id ?? '';

@@ -3,9 +3,10 @@ import { issueApiToken, listApiTokens, revokeApiToken } from '$db/access/account
 import { getDb } from '$lib/server/context';
 import { createTokenRequest } from '$lib/server/api/schemas';
 import { clientInfo } from '$lib/server/client-info';
+import { presentApiToken } from '$lib/server/api/presenters/accounts';
 import { failFromError, formValues, zodFieldErrors } from '$lib/server/forms';
 
-export const load = async ({ locals }) => ({ tokens: await listApiTokens(getDb(), locals.actor) });
+export const load = async ({ locals }) => ({ tokens: (await listApiTokens(getDb(), locals.actor)).map(presentApiToken) });
 
 export const actions = {
   create: async (event) => {

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { sql } from 'drizzle-orm';
-import { getDb, getRedis } from '$lib/server/context';
+import { getDb, getLog, getRedis } from '$lib/server/context';
 import { RETRY_AFTER_SECONDS } from '$lib/server/unavailable';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
@@ -26,7 +26,7 @@ export const GET = async () => {
         () => void (checks[name] = 'ok'),
         (err: Error) => {
           checks[name] = 'fail';
-          console.error(`[web] health: ${name} failed:`, err?.message || err);
+          getLog('health').warn(`${name} failed:`, err);
         }
       )
     )

@@ -4,19 +4,20 @@ import { requireLibrary } from '$db/access/libraries';
 import { AppError } from '$common/errors';
 import { importMappingSchema, type ImportMapping } from '$common/import-mapping';
 import { requireRole } from '$db/access/authorize';
-import { abandonImport, createImport, getTemplate, listImports, presentImport } from '$db/access/imports';
+import { abandonImport, createImport, getTemplate, listImports } from '$db/access/imports';
 import { ingestJobId } from '$common/queues';
 import { getDb, getEnv, getQueues } from '$lib/server/context';
 import { endpoint, ok } from '$lib/server/api/respond';
 import { parsePage } from '$lib/server/api/query';
+import { presentImport } from '$lib/server/api/presenters/imports';
 import { clientInfo } from '$lib/server/client-info';
 import { receiveUpload } from '$lib/server/uploads';
-import { checkMappingAgainstColumns, previewFile } from '$workers/ingest/preview';
+import { checkMappingAgainstColumns, previewFile } from '$ingest/preview';
 
 export const GET = endpoint(async ({ locals, url }) => {
   const page = parsePage(url, { pageSize: 20, max: 100 });
   const { data, total } = await listImports(getDb(), locals.actor, page);
-  return ok(data, { meta: { page: page.page, page_size: page.pageSize, total } });
+  return ok(data.map(presentImport), { meta: { page: page.page, page_size: page.pageSize, total } });
 });
 
 function parseMapping(text: string): ImportMapping {
@@ -95,7 +96,7 @@ export const POST = endpoint(async (event) => {
       await abandonImport(getDb(), row.id, { code: reason.code, message: reason.message });
       throw reason;
     }
-    return ok(presentImport(row, { id: actor.user.id, name: actor.user.name }), { status: 202 });
+    return ok(presentImport({ import: row, createdBy: { id: actor.user.id, name: actor.user.name } }), { status: 202 });
   } catch (err) {
     await rm(upload.path, { force: true });
     throw err;

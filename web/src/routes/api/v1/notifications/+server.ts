@@ -2,6 +2,7 @@ import { listNotifications, unreadCount } from '$db/access/notifications';
 import { requireActor } from '$db/access/authorize';
 import { getDb } from '$lib/server/context';
 import { endpoint, ok } from '$lib/server/api/respond';
+import { presentNotification } from '$lib/server/api/presenters/accounts';
 
 export const GET = endpoint(async ({ locals, url }) => {
   const actor = requireActor(locals.actor);
@@ -10,5 +11,5 @@ export const GET = endpoint(async ({ locals, url }) => {
     listNotifications(getDb(), actor.user.id, { limit }),
     unreadCount(getDb(), actor.user.id)
   ]);
-  return ok(items, { meta: { page: 1, page_size: limit, total: unread }, headers: { 'X-Unread-Count': String(unread) } });
+  return ok(items.map(presentNotification), { meta: { page: 1, page_size: limit, total: unread }, headers: { 'X-Unread-Count': String(unread) } });
 });

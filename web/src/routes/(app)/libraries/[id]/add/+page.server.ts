@@ -1,5 +1,5 @@
 import { fail } from '@sveltejs/kit';
-import { api, ApiError, apiOrError, postJson, toHttpError } from '$lib/components/registry/api';
+import { api, ApiError, apiOrError, postJson, toHttpError } from '$lib/api/client';
 import type { ImportJob, MoleculeRow } from '$lib/components/registry/types';
 import type { LibraryDetail } from '$lib/board/types';
 

@@ -1,5 +1,5 @@
 import { fail } from '@sveltejs/kit';
-import { apiOrError, ApiError, postJson, toHttpError } from '$lib/components/registry/api';
+import { apiOrError, ApiError, postJson, toHttpError } from '$lib/api/client';
 import { ACTIVE_STATUSES, type ImportJob, type ImportRowError, type Meta } from '$lib/components/registry/types';
 import { addToLibraryAction, librariesToAddTo } from '$lib/server/add-to-library';
 import type { ImportDuplicate } from '$lib/server/api/registry-schemas';

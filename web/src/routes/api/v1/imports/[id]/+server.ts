@@ -1,5 +1,6 @@
 import { getImport } from '$db/access/imports';
 import { getDb } from '$lib/server/context';
 import { endpoint, ok } from '$lib/server/api/respond';
+import { presentImport } from '$lib/server/api/presenters/imports';
 
-export const GET = endpoint(async ({ locals, params }) => ok(await getImport(getDb(), locals.actor, params.id ?? '')));
+export const GET = endpoint(async ({ locals, params }) => ok(presentImport(await getImport(getDb(), locals.actor, params.id ?? ''))));

@@ -4,7 +4,7 @@ import { requireRole } from '$db/access/authorize';
 import { getEnv } from '$lib/server/context';
 import { endpoint, ok } from '$lib/server/api/respond';
 import { receiveUpload } from '$lib/server/uploads';
-import { previewFile } from '$workers/ingest/preview';
+import { previewFile } from '$ingest/preview';
 
 /** Columns, first rows and a suggested mapping for the start of a file (the browser sends ~512 KB). */
 export const POST = endpoint(async (event) => {

@@ -3,8 +3,9 @@ import { getDb } from '$lib/server/context';
 import { endpoint, ok, readJson } from '$lib/server/api/respond';
 import { updateLibraryRequest } from '$lib/server/api/library-schemas';
 import { clientInfo } from '$lib/server/client-info';
+import { presentLibraryDetail } from '$lib/server/api/presenters/libraries';
 
-export const GET = endpoint(async ({ locals, params }) => ok(await getLibrary(getDb(), locals.actor, params.id ?? '')));
+export const GET = endpoint(async ({ locals, params }) => ok(presentLibraryDetail(await getLibrary(getDb(), locals.actor, params.id ?? ''))));
 
 export const PATCH = endpoint(async (event) => {
   const input = await readJson(event.request, updateLibraryRequest);
@@ -15,5 +16,5 @@ export const PATCH = endpoint(async (event) => {
     { name: input.name, description: input.description, archived: input.archived, memberAccess: input.member_access },
     clientInfo(event)
   );
-  return ok(library);
+  return ok(presentLibraryDetail(library));
 });

@@ -3,6 +3,7 @@ import { getImport, requestCancel } from '$db/access/imports';
 import { getDb, getQueues } from '$lib/server/context';
 import { endpoint, ok } from '$lib/server/api/respond';
 import { clientInfo } from '$lib/server/client-info';
+import { presentImport } from '$lib/server/api/presenters/imports';
 
 /**
  * With a worker on it, the import stops after the chunk it is writing; with none
@@ -17,5 +18,5 @@ export const POST = endpoint(async (event) => {
       .enqueue('ingest', 'import', { owner: { userId: row.createdBy ?? SYSTEM_USER_ID, organizationId: row.organizationId }, importId: row.id }, { jobId: ingestJobId(row) })
       .catch(() => {});
   }
-  return ok(await getImport(getDb(), event.locals.actor, event.params.id ?? ''));
+  return ok(presentImport(await getImport(getDb(), event.locals.actor, event.params.id ?? '')));
 });

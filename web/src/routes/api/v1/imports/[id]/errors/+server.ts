@@ -14,7 +14,7 @@ export const GET = endpoint(async ({ locals, params, url }) => {
       yield csvLine(['row_number', 'code', 'reason', 'raw', 'raw_truncated']);
       for await (const batch of rows) yield batch.map((e) => csvLine([e.rowNumber, e.code, e.reason, e.raw, e.rawTruncated])).join('');
     }
-    return download(`${imp.filename.replace(/\.[^.]+$/, '')}-errors.csv`, 'text/csv; charset=utf-8', csv());
+    return download(`${imp.import.filename.replace(/\.[^.]+$/, '')}-errors.csv`, 'text/csv; charset=utf-8', csv());
   }
   const page = parsePage(url, { pageSize: 50, max: 500 });
   const { data, total } = await listImportErrors(getDb(), locals.actor, id, page);

@@ -14,14 +14,13 @@ import { addLibraryMoleculesRequest, MAX_ADD_PER_REQUEST } from '$lib/server/api
 import { chemistry } from '$lib/server/chemistry';
 import { clientInfo } from '$lib/server/client-info';
 import { collabChange } from '$lib/server/collab';
+import { presentLibraryMolecule } from '$lib/server/api/presenters/libraries';
 
 export const GET = endpoint(async ({ locals, params, url }) => {
   const page = parsePage(url, { pageSize: 100, max: 5000 });
   const { data, total } = await listLibraryMolecules(getDb(), locals.actor, params.id ?? '', page, { laneId: url.searchParams.get('lane') });
-  return ok(data, { meta: { page: page.page, page_size: page.pageSize, total } });
+  return ok(data.map(presentLibraryMolecule), { meta: { page: page.page, page_size: page.pageSize, total } });
 });
-
-type CardsResult = { added: number; already_present: number; removed: number };
 
 export const POST = endpoint(async (event) => {
   const { locals, params } = event;
@@ -65,9 +64,9 @@ export const POST = endpoint(async (event) => {
   }
 
   const all = [...ids];
-  const total: CardsResult = { added: 0, already_present: 0, removed: 0 };
+  const total = { added: 0, already_present: 0 };
   for (let i = 0; i < all.length; i += MAX_ADD_PER_REQUEST) {
-    const r = await collabChange<CardsResult>(locals.token, `/internal/v1/libraries/${g.library.id}/cards`, {
+    const r = await collabChange(locals.actor, 'libraryCards', g.library.id, {
       add: all.slice(i, i + MAX_ADD_PER_REQUEST),
       lane_id: input.lane_id
     });

@@ -3,8 +3,9 @@ import { getDb } from '$lib/server/context';
 import { endpoint, ok, readJson } from '$lib/server/api/respond';
 import { shareLibraryRequest } from '$lib/server/api/library-schemas';
 import { clientInfo } from '$lib/server/client-info';
+import { presentShare, presentStoredShare } from '$lib/server/api/presenters/libraries';
 
-export const GET = endpoint(async ({ locals, params }) => ok(await listShares(getDb(), locals.actor, params.id ?? '')));
+export const GET = endpoint(async ({ locals, params }) => ok((await listShares(getDb(), locals.actor, params.id ?? '')).map(presentShare)));
 
 export const POST = endpoint(async (event) => {
   const input = await readJson(event.request, shareLibraryRequest);
@@ -15,5 +16,5 @@ export const POST = endpoint(async (event) => {
     { userId: input.user_id, organizationId: input.organization_id, access: input.access },
     clientInfo(event)
   );
-  return ok(share, { status: 201 });
+  return ok(presentStoredShare(share), { status: 201 });
 });

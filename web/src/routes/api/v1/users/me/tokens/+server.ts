@@ -2,9 +2,10 @@ import { issueApiToken, listApiTokens } from '$db/access/accounts';
 import { getDb } from '$lib/server/context';
 import { endpoint, ok, readJson } from '$lib/server/api/respond';
 import { createTokenRequest } from '$lib/server/api/schemas';
+import { presentApiToken } from '$lib/server/api/presenters/accounts';
 import { clientInfo } from '$lib/server/client-info';
 
-export const GET = endpoint(async ({ locals }) => ok(await listApiTokens(getDb(), locals.actor)));
+export const GET = endpoint(async ({ locals }) => ok((await listApiTokens(getDb(), locals.actor)).map(presentApiToken)));
 
 /** The plain token is in this response only; we keep its hash. */
 export const POST = endpoint(async (event) => {
@@ -15,5 +16,5 @@ export const POST = endpoint(async (event) => {
     { name: input.name, expiresInDays: input.expires_in_days },
     clientInfo(event)
   );
-  return ok({ ...apiToken, token }, { status: 201 });
+  return ok({ ...presentApiToken(apiToken), token }, { status: 201 });
 });

@@ -7,7 +7,7 @@ import { collabChange } from '$lib/server/collab';
 /** Takes the card off the board (its note and comments go with it; history keeps them). */
 export const DELETE = endpoint(async ({ locals, params }) => {
   const g = await requireLibrary(getDb(), locals.actor, params.id ?? '', 'edit');
-  const r = await collabChange<{ removed: number }>(locals.token, `/internal/v1/libraries/${g.library.id}/cards`, { remove: [params.moleculeId ?? ''] });
+  const r = await collabChange(locals.actor, 'libraryCards', g.library.id, { remove: [params.moleculeId ?? ''] });
   if (!r.removed) throw notFound('Molecule in this library');
   return ok({ removed: r.removed });
 });

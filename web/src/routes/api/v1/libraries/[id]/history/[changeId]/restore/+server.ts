@@ -8,6 +8,6 @@ import { collabChange } from '$lib/server/collab';
 export const POST = endpoint(async ({ locals, params }) => {
   const changeId = parseParam(z.coerce.number().int().positive(), params.changeId ?? '', 'change id');
   const g = await requireLibrary(getDb(), locals.actor, params.id ?? '', 'edit');
-  const r = await collabChange<{ restored_from: number }>(locals.token, `/internal/v1/libraries/${g.library.id}/restore`, { change_id: changeId });
+  const r = await collabChange(locals.actor, 'libraryRestore', g.library.id, { change_id: changeId });
   return ok(r);
 });

@@ -1,0 +1,52 @@
+/**
+ * The registry list's page and its total. The whole registry's total rides in
+ * the page's statement (db/access/molecules.ts listMolecules), so a page past
+ * the end, which has no row to carry it, must still report it; a filtered
+ * list counts its matches separately.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getRDKit } from '../../chem/rdkit';
+import { computeDescriptors, registerStructure } from '../../chem/standardize';
+import { authenticateToken, type Actor } from '../auth';
+import { listMolecules, registerMolecule } from '../access/molecules';
+import { client, newOrganization, testDbs } from './fixtures';
+
+const { db } = testDbs();
+let actor: Actor;
+
+beforeAll(async () => {
+  await getRDKit();
+  const org = await newOrganization(db);
+  actor = (await authenticateToken(db, org.token))!;
+  for (const [smiles, name] of [
+    ['CCO', 'ethanol'],
+    ['c1ccccc1O', 'phenol'],
+    ['CC(=O)O', 'acetic acid']
+  ]) {
+    const structure = registerStructure(smiles, 'smiles');
+    if (!structure.ok) throw new Error(structure.reason);
+    const described = computeDescriptors(structure.canonicalSmiles);
+    await registerMolecule(db, actor, { originalInput: smiles, inputFormat: 'smiles', name }, structure, described.ok ? described : null, client);
+  }
+});
+
+describe('listMolecules totals', () => {
+  it('reports the whole registry with a page of rows', async () => {
+    const { data, total, totalIsEstimate } = await listMolecules(db, actor, {}, { page: 1, pageSize: 2 });
+    expect(data.map((m) => m.name)).toEqual(['acetic acid', 'phenol']);
+    expect(total).toBe(3);
+    expect(totalIsEstimate).toBe(false);
+  });
+
+  it('reports the whole registry on a page past the end', async () => {
+    const { data, total } = await listMolecules(db, actor, {}, { page: 5, pageSize: 2 });
+    expect(data).toEqual([]);
+    expect(total).toBe(3);
+  });
+
+  it('counts only the matches of a filtered list', async () => {
+    const { data, total } = await listMolecules(db, actor, { q: 'phenol' }, { page: 1, pageSize: 50 });
+    expect(data.map((m) => m.name)).toEqual(['phenol']);
+    expect(total).toBe(1);
+  });
+});
