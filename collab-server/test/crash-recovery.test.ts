@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import { addCards, addComment, cardsMap, moveCard, readBoard, renameLane, setNoteText, setTag, type ChangeDescription } from '../../common/board';
 import { collabInternalRoutes } from '../../common/collab-internal';
-import { documentChanges, collabUpdates, libraries, libraryMolecules, molecules } from '../../db/schema';
+import { documentChanges, collabUpdates, libraries, libraryMolecules } from '../../db/schema';
+import { insertStandInMolecules } from '../../db/test/fixtures';
 import {
   connectClient,
   createMember,
@@ -79,21 +80,7 @@ async function boardFixture(moleculeCount: number) {
   const org = await createOrganization(db);
   const [ana, ben] = await Promise.all([createMember(db, org.id, 'scientist'), createMember(db, org.id, 'scientist')]);
   const [lib] = await db.insert(libraries).values({ organizationId: org.id, name: `Lib ${randomUUID().slice(0, 6)}`, createdBy: ana.user.id }).returning();
-  const ms = await db
-    .insert(molecules)
-    .values(
-      Array.from({ length: moleculeCount }, (_, i) => ({
-        organizationId: org.id,
-        registryNumber: i + 1,
-        inchikey: `TEST${randomUUID()}`,
-        inchi: 'InChI=1S/test',
-        canonicalSmiles: 'C'.repeat(i + 1),
-        formula: 'C',
-        morganFp: new Uint8Array(256),
-        patternFp: new Uint8Array(256)
-      }))
-    )
-    .returning({ id: molecules.id, registryNumber: molecules.registryNumber });
+  const ms = await insertStandInMolecules(db, org.id, moleculeCount);
   return { org, ana, ben, lib, ms, name: `library:${lib.id}`, redisPrefix: `collabtest-${randomUUID().slice(0, 8)}` };
 }
 

@@ -14,7 +14,8 @@ import { callCollabInternal, collabInternalRoutes } from '../../common/collab-in
 import { AppError } from '../../common/errors';
 import { listBoardHistory } from '../../db/access/libraries';
 import { authenticateToken } from '../../db/auth';
-import { libraries, libraryMolecules, libraryShares, memberships, molecules } from '../../db/schema';
+import { libraries, libraryMolecules, libraryShares, memberships } from '../../db/schema';
+import { insertStandInMolecules } from '../../db/test/fixtures';
 import { createMember, createOrganization, onBehalf, TEST_SERVICE_SECRET, useHarness, waitForDoc } from './fixtures';
 
 const { db, h } = useHarness();
@@ -23,21 +24,7 @@ async function boardFixture() {
   const org = await createOrganization(db);
   const [ana, ben] = await Promise.all([createMember(db, org.id, 'scientist'), createMember(db, org.id, 'scientist')]);
   const [lib] = await db.insert(libraries).values({ organizationId: org.id, name: `Lib ${randomUUID().slice(0, 6)}`, createdBy: ana.user.id }).returning();
-  const ms = await db
-    .insert(molecules)
-    .values(
-      [1, 2].map((k) => ({
-        organizationId: org.id,
-        registryNumber: k,
-        inchikey: `TEST${randomUUID()}`,
-        inchi: 'InChI=1S/test',
-        canonicalSmiles: 'C'.repeat(k),
-        formula: 'C',
-        morganFp: new Uint8Array(256),
-        patternFp: new Uint8Array(256)
-      }))
-    )
-    .returning({ id: molecules.id });
+  const ms = await insertStandInMolecules(db, org.id, 2);
   return { org, ana, ben, lib, ms, name: `library:${lib.id}` };
 }
 

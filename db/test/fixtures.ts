@@ -5,6 +5,7 @@ import { urlAs } from '../../scripts/services';
 import { closeDb, createDb, type Db } from '../client';
 import { ensureAppLogin } from '../migrate';
 import { signUp, type ClientInfo } from '../access/accounts';
+import { molecules } from '../schema';
 
 export const client: ClientInfo = { via: 'api', ip: '127.0.0.1', userAgent: 'vitest' };
 
@@ -56,4 +57,26 @@ export async function newOrganization(db: Db, kind: 'pharma' | 'cro' = 'pharma',
   const email = uniqueEmail('owner');
   const res = await signUp(db, { email, password: 'correct horse battery', name: 'Owner', organization: { name, kind } }, client);
   return { ...res, email, token: res.session.token };
+}
+
+/**
+ * `count` stand-in molecules numbered from `firstNumber` (unique InChIKeys, SMILES `C`×number,
+ * empty fingerprints, no chemistry): for tests that need molecule rows, not structures.
+ */
+export function insertStandInMolecules(db: Db, organizationId: string, count: number, firstNumber = 1) {
+  return db
+    .insert(molecules)
+    .values(
+      Array.from({ length: count }, (_, i) => ({
+        organizationId,
+        registryNumber: firstNumber + i,
+        inchikey: `TEST${randomUUID()}`,
+        inchi: 'InChI=1S/test',
+        canonicalSmiles: 'C'.repeat(firstNumber + i),
+        formula: 'C',
+        morganFp: new Uint8Array(256),
+        patternFp: new Uint8Array(256)
+      }))
+    )
+    .returning({ id: molecules.id, registryNumber: molecules.registryNumber });
 }

@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createInternalApi } from '../../collab-server/internal-api';
 import { createCollabServer } from '../../collab-server/server';
 import { closeDb } from '../../db/client';
-import { imports, libraries, libraryMolecules, memberships, moleculeInputs, molecules, sessions } from '../../db/schema';
+import { imports, libraries, libraryMolecules, memberships, moleculeInputs, sessions } from '../../db/schema';
+import { insertStandInMolecules } from '../../db/test/fixtures';
 import { addImportToLibrary } from '../ingest/library';
 import { createTestUser, deleteTestUsers, testDb, testEnv, type TestUser } from './helpers';
 
@@ -28,21 +29,7 @@ describe('import into a library', () => {
     const user = await createTestUser(db, 'library-add');
     created.push(user);
     const [lib] = await db.insert(libraries).values({ organizationId: user.organizationId, name: `Lib ${randomUUID().slice(0, 6)}`, createdBy: user.id }).returning();
-    const ms = await db
-      .insert(molecules)
-      .values(
-        [1, 2].map((k) => ({
-          organizationId: user.organizationId,
-          registryNumber: k,
-          inchikey: `TEST${randomUUID()}`,
-          inchi: 'InChI=1S/test',
-          canonicalSmiles: 'C'.repeat(k),
-          formula: 'C',
-          morganFp: new Uint8Array(256),
-          patternFp: new Uint8Array(256)
-        }))
-      )
-      .returning({ id: molecules.id });
+    const ms = await insertStandInMolecules(db, user.organizationId, 2);
     const [imp] = await db
       .insert(imports)
       .values({ organizationId: user.organizationId, createdBy: user.id, libraryId: lib.id, filename: 'x.csv', format: 'csv', sizeBytes: 1, storagePath: '/nowhere', mapping: {}, status: 'completed' })
