@@ -477,7 +477,7 @@ async function countMatching(db: DbOrTx, organizationId: string, query: Molecule
     const [row] = await queryPrepared<{ n: number }>(db, sql`select ${registryTotal(organizationId)} as n`);
     return { total: row?.n ?? 0, totalIsEstimate: false };
   }
-  const rows = await queryPrepared<{ n: number }>(
+  const rows = await queryPlanned<{ n: number }>(
     db,
     sql`select count(*)::int as n from (select 1 from ${molecules} where ${where} limit ${EXACT_TOTAL_LIMIT + 1}) capped`
   );
@@ -561,16 +561,26 @@ const dialect = new PgDialect();
 /**
  * Run `query` as a named prepared statement (named after its text, so every
  * query shape gets its own): Postgres then parses it once per connection and,
- * after a few runs, reuses a generic plan. For the list's statements planning
- * cost as much as executing (EXPLAIN ANALYZE at 100k molecules). Inside a
- * transaction (no pool at hand) it runs as a plain statement.
+ * after a few runs, reuses a generic plan. For the unfiltered list's
+ * statements planning cost as much as executing (EXPLAIN ANALYZE at 100k
+ * molecules). Only for statements whose best plan does not depend on the
+ * values: a search's (`q`, filters) depends on how many molecules match, and
+ * a generic plan made while the organisation or the match was small read a
+ * 12,345-match search quadratically (8–22 s per statement in the e2e run, as
+ * against ~50 ms planned for its values), so those go through `queryPlanned`.
+ * Inside a transaction (no pool at hand) it runs as a plain statement.
  */
 async function queryPrepared<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]> {
   const pool = (db as Partial<Db>).$client;
-  if (!pool) return (await db.execute<T>(query)).rows as T[];
+  if (!pool) return queryPlanned<T>(db, query);
   const { sql: text, params } = dialect.sqlToQuery(query);
   const name = `registry_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
   return (await pool.query<T>({ name, text, values: params as unknown[] })).rows;
+}
+
+/** Run `query` unnamed: Postgres plans it for these values every time. */
+async function queryPlanned<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]> {
+  return (await db.execute<T>(query)).rows as T[];
 }
 
 const msDate = (ms: string | null) => (ms === null ? null : new Date(Number(ms)));
@@ -591,7 +601,8 @@ export async function listMolecules(db: DbOrTx, actor: Actor | null, query: Mole
     counted = rows.length ? { total: rows[0].total!, totalIsEstimate: false } : await countMatching(db, orgId, query, where);
   } else {
     // A filtered count can cost more than the page (up to EXACT_TOTAL_LIMIT rows): run both at once on two connections.
-    [rows, counted] = await Promise.all([queryPrepared<DecoratedPageRow>(db, pageWithDecorations(ids)), countMatching(db, orgId, query, where)]);
+    // Planned for its values each time (queryPrepared says why).
+    [rows, counted] = await Promise.all([queryPlanned<DecoratedPageRow>(db, pageWithDecorations(ids)), countMatching(db, orgId, query, where)]);
   }
   const { total, totalIsEstimate } = counted;
   const data = rows.map(({ identifiers, properties, descriptorsAt, createdAt, total: _total, ...columns }) => ({

@@ -7,7 +7,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getRDKit } from '../../chem/rdkit';
 import { computeDescriptors, registerStructure } from '../../chem/standardize';
+import { sql } from 'drizzle-orm';
 import { authenticateToken, type Actor } from '../auth';
+import { closeDb, createDb } from '../client';
 import { listMolecules, registerMolecule } from '../access/molecules';
 import { client, newOrganization, testDbs } from './fixtures';
 
@@ -48,5 +50,27 @@ describe('listMolecules totals', () => {
     const { data, total } = await listMolecules(db, actor, { q: 'phenol' }, { page: 1, pageSize: 50 });
     expect(data.map((m) => m.name)).toEqual(['phenol']);
     expect(total).toBe(1);
+  });
+});
+
+describe('statement plans', () => {
+  // A generic plan made for "some organisation, some search" read a 12,345-match
+  // search quadratically (8–22 s per statement in the e2e run): searches are
+  // planned for their values every time; only the unfiltered list, whose plan
+  // does not depend on them, is a named prepared statement.
+  it('keeps the unfiltered list prepared and plans every search for its values', async () => {
+    const one = createDb(process.env.DATABASE_URL!, { max: 1 });
+    try {
+      for (let i = 0; i < 7; i++) {
+        await listMolecules(one, actor, {}, { page: 1, pageSize: 2 });
+        await listMolecules(one, actor, { q: 'phenol' }, { page: 1, pageSize: 50 });
+        await listMolecules(one, actor, { filters: [{ field: 'average_mw', op: 'gt', value: '10' }] }, { page: 1, pageSize: 50 });
+      }
+      const prepared = (await one.execute<{ statement: string }>(sql`select statement from pg_prepared_statements where name like 'registry_%'`)).rows;
+      expect(prepared.length).toBeGreaterThan(0);
+      expect(prepared.filter((p) => /ilike|"average_mw" >/.test(p.statement))).toEqual([]);
+    } finally {
+      await closeDb(one);
+    }
   });
 });
