@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { and, count, eq, sql } from 'drizzle-orm';
 import { getMolecule, listMolecules } from '../../db/access/molecules';
-import { createImport, listImportErrors, requestCancel, revertImport } from '../../db/access/imports';
+import { createImport, listImportDuplicates, listImportErrors, requestCancel, revertImport } from '../../db/access/imports';
 import { holdImport, importsToResume } from '../../db/access/ingest';
 import { importErrors, imports, moleculeInputs, molecules } from '../../db/schema';
 import { client, ingestSuite, smilesMapping, startImport, waitForImport, writeUpload } from './ingest-fixtures';
@@ -46,6 +46,14 @@ describe('importing a CSV', () => {
     expect(errors.data[0].reason).toMatch(/valence/i);
     expect(errors.data[0].raw).toContain('C1CC(C)(C)(C)(C)C1');
     expect(errors.data[1].code).toBe('STRUCTURE_EMPTY');
+
+    // Duplicate rows name the earlier row of this import that registered their molecule.
+    const duplicates = await listImportDuplicates(t.db, actor, id, { page: 1, pageSize: 50 });
+    expect(duplicates.total).toBe(2);
+    expect(duplicates.data.map((d) => [d.row_number, d.same_as_row])).toEqual([
+      [2, 1],
+      [6, 3]
+    ]);
 
     const phenol = await listMolecules(t.db, actor, { q: 'SP-2' }, { page: 1, pageSize: 10 });
     expect(phenol.total).toBe(1);
