@@ -389,7 +389,7 @@ function textMatchIds(organizationId: string, q: string, structureKey: string | 
  * registration the statistics still call the organisation nearly empty, and
  * PostgreSQL 18 then joined molecules to the match set in a nested loop that
  * re-read the whole set per molecule (17 s for 12,345 matches, 61 M rows
- * compared, in the e2e run; 50 ms this way).
+ * compared, on the e2e run's cluster; 29 ms this way).
  */
 function sourceFor(organizationId: string, query: MoleculeQuery): SQL {
   const q = query.q?.trim();
@@ -589,9 +589,10 @@ const dialect = new PgDialect();
  * statements planning cost as much as executing (EXPLAIN ANALYZE at 100k
  * molecules). Only for statements whose best plan does not depend on the
  * values: a search's (`q`, filters) depends on how many molecules match, and
- * a generic plan made while the organisation or the match was small read a
- * 12,345-match search quadratically (8–22 s per statement in the e2e run, as
- * against ~50 ms planned for its values), so those go through `queryPlanned`.
+ * a generic plan made while the organisation or its matches were small would
+ * keep serving it once they are large, so those go through `queryPlanned`
+ * (the 8–22 s searches of the e2e run were a stale-statistics plan, which
+ * `sourceFor` makes harmless; this keeps a cached plan from bringing it back).
  * Inside a transaction (no pool at hand) it runs as a plain statement.
  */
 async function queryPrepared<T extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<T[]> {
